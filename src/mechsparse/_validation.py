@@ -10,7 +10,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["check_array", "check_binary_graph", "check_same_length", "check_choice"]
+__all__ = [
+    "check_array",
+    "check_binary_graph",
+    "check_choice",
+    "check_positive_int",
+    "check_same_length",
+    "check_tensor",
+]
 
 
 def check_array(
@@ -91,3 +98,44 @@ def check_choice(value: str, name: str, choices: Sequence[str]) -> str:
     if value not in choices:
         raise ValueError(f"unknown {name} {value!r}; expected one of {sorted(choices)}.")
     return value
+
+
+def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
+    """Check that ``value`` is an integer (not a bool) of at least ``minimum``.
+
+    Returns:
+        The value as a Python ``int``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
+    return int(value)
+
+
+def check_tensor(
+    tensor: object, name: str, *, shape: Sequence[int | None], dims: str, floating: bool = True
+) -> None:
+    """Check the rank and sizes of a torch tensor without copying or synchronising it.
+
+    Args:
+        tensor: the value to check.
+        name: the argument's name, used in error messages.
+        shape: expected sizes, one per axis; ``None`` accepts any size on that axis.
+        dims: the axes in words for the message, e.g. ``"(batch, n_timesteps, d_x)"``.
+        floating: require a floating-point dtype.
+    """
+    import torch  # local import: the numpy-only users of this module do not need torch
+
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(
+            f"{name} must be a torch.Tensor of shape {dims}; got {type(tensor).__name__}."
+        )
+    expected = tuple("*" if s is None else s for s in shape)
+    got = tuple(tensor.shape)
+    if len(got) != len(expected) or any(
+        want is not None and want != size for want, size in zip(shape, got, strict=False)
+    ):
+        raise ValueError(f"{name} must have shape {dims} = {expected}; got {got}.")
+    if floating and not tensor.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor; got dtype {tensor.dtype}.")

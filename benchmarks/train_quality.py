@@ -1,0 +1,274 @@
+"""Quality and speed of the ``fast`` preset against the paper's numbers (issue targets).
+
+Runs every entry of a suite × seeds with the ``fast`` preset on the CPU, reusing finished runs
+found in ``--out``, and prints (and with ``--write`` stores in BENCHMARKS.md) a table of
+mean ± std over seeds of MCC, consistent R, SHD, steps and wall time beside the paper's value.
+
+    python benchmarks/train_quality.py --seeds 3 --workers 2 --write
+    python benchmarks/train_quality.py --only action_sparsity_non_trivial --seeds 1
+
+Each worker process uses one torch thread, so ``--workers 2`` fills a 2-core machine without
+oversubscribing it (see shared FINDINGS on threads). Run it alone on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One benchmark setting and the paper's figure for it (REFERENCE_SPEC §5)."""
+
+    label: str
+    benchmark: str
+    overrides: dict = field(default_factory=dict)
+    graph: str | None = None
+    metric: str = "mcc"
+    paper: str = ""
+    target: str = ""
+
+
+SUITE = [
+    Entry(
+        "action_trivial constraint k=10", "action_sparsity_trivial", paper="0.999", target="≥ 0.99"
+    ),
+    Entry(
+        "action_trivial none",
+        "action_sparsity_trivial",
+        {"regularizer.kind": "none"},
+        paper="0.614",
+        target="far lower",
+    ),
+    Entry(
+        "action_non_trivial constraint k=20",
+        "action_sparsity_non_trivial",
+        paper="0.998",
+        target="≥ 0.99",
+    ),
+    Entry(
+        "action_non_trivial none",
+        "action_sparsity_non_trivial",
+        {"regularizer.kind": "none"},
+        paper="0.758",
+        target="far lower",
+    ),
+    Entry(
+        "action_trivial penalty",
+        "action_sparsity_trivial",
+        {"regularizer.kind": "penalty"},
+        paper="–",
+        target="within 0.03 of constraint",
+    ),
+    Entry(
+        "action_non_trivial penalty",
+        "action_sparsity_non_trivial",
+        {"regularizer.kind": "penalty"},
+        paper="–",
+        target="within 0.03 of constraint",
+    ),
+    Entry(
+        "temporal_trivial constraint k=10",
+        "temporal_sparsity_trivial",
+        paper="0.960",
+        target="≥ 0.96",
+    ),
+    Entry(
+        "temporal_non_trivial constraint k=55",
+        "temporal_sparsity_non_trivial",
+        paper="0.825 (k=50)",
+        target="≥ 0.90",
+    ),
+    Entry(
+        "graph_action_3_easy",
+        "action_sparsity_non_trivial",
+        graph="graph_action_3_easy",
+        metric="consistent_r",
+        paper="0.988 (k=10)",
+        target="consR ≥ 0.97",
+    ),
+    Entry(
+        "graph_action_3_hard",
+        "action_sparsity_non_trivial",
+        graph="graph_action_3_hard",
+        metric="consistent_r",
+        paper="0.988 (k=15)",
+        target="consR ≥ 0.97",
+    ),
+    Entry(
+        "graph_temporal_3_easy",
+        "temporal_sparsity_non_trivial",
+        graph="graph_temporal_3_easy",
+        metric="consistent_r",
+        paper="0.992",
+        target="consR ≥ 0.97",
+    ),
+    Entry(
+        "graph_temporal_3_hard",
+        "temporal_sparsity_non_trivial",
+        graph="graph_temporal_3_hard",
+        metric="consistent_r",
+        paper="0.992 (k=30)",
+        target="consR ≥ 0.97",
+    ),
+    Entry(
+        "interventions_unknown_targets", "interventions_unknown_targets", paper="–", target="≥ 0.9"
+    ),
+]
+
+
+def _run_dir(out: Path, entry: Entry, seed: int) -> Path:
+    slug = entry.label.replace(" ", "_").replace("=", "")
+    return out / f"{slug}__seed{seed}"
+
+
+def _run_one(job: tuple[Entry, int, str, float | None, dict]) -> dict:
+    entry, seed, out, max_minutes, extra = job
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    from mechsparse.train import preset, train
+
+    torch.set_num_threads(1)
+    overrides = {
+        "seed": seed,
+        "data.benchmark": entry.benchmark,
+        "data.graph": entry.graph,
+        "optim.n_threads": 1,
+        "optim.device": "cpu",
+        **entry.overrides,
+        **extra,
+    }
+    if max_minutes is not None:
+        overrides["optim.max_minutes"] = max_minutes
+    config = preset("fast").updated(overrides)
+    run_dir = _run_dir(Path(out), entry, seed)
+    t0 = time.perf_counter()
+    result = train(config, run_dir, resume=run_dir.exists(), progress=False, report=True)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "label": entry.label,
+        "seed": seed,
+        "final": result.final,
+        "peak_mb": peak_mb,
+        "elapsed": time.perf_counter() - t0,
+    }
+
+
+def _fmt(values: list[float], digits: int = 3) -> str:
+    if not values:
+        return "–"
+    arr = np.asarray(values, dtype=float)
+    std = arr.std(ddof=1) if len(arr) > 1 else 0.0
+    return f"{arr.mean():.{digits}f} ± {std:.{digits}f}"
+
+
+def table(results: list[dict], entries: list[Entry]) -> str:
+    lines = [
+        "| setting | metric | ours (mean ± std) | paper | target | MCC | SHD | steps | wall time (min) | peak RSS (MB) | seeds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for e in entries:
+        rs = [r for r in results if r["label"] == e.label]
+        if not rs:
+            continue
+        sc = [r["final"]["scores"] for r in rs]
+        shd = [s.get("shd_z", 0) + s.get("shd_a", 0) for s in sc if "shd_z" in s or "shd_a" in s]
+        lines.append(
+            f"| {e.label} | {e.metric} | {_fmt([s.get(e.metric, float('nan')) for s in sc])} | {e.paper} | {e.target} "
+            f"| {_fmt([s['mcc'] for s in sc])} | {_fmt(shd, 1) if shd else '–'} "
+            f"| {int(np.mean([r['final']['step'] for r in rs]))} "
+            f"| {np.mean([r['final']['wall_time_s'] for r in rs]) / 60:.1f} "
+            f"| {max(r['peak_mb'] for r in rs):.0f} | {len(rs)} |"
+        )
+    return "\n".join(lines)
+
+
+def write_section(path: Path, title: str, body: str) -> None:
+    """Replace (or append) the section ``## title`` of a markdown file."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    header = f"## {title}"
+    start = text.find(header)
+    if start == -1:
+        text = text.rstrip() + f"\n\n{header}\n\n{body.strip()}\n"
+    else:
+        end = text.find("\n## ", start + len(header))
+        end = len(text) if end == -1 else end
+        text = text[:start] + f"{header}\n\n{body.strip()}\n" + text[end:]
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--max-minutes", type=float, default=10.0, help="per-run wall-clock cap")
+    p.add_argument("--out", default=str(ROOT / "runs" / "quality"))
+    p.add_argument("--only", nargs="*", help="labels or benchmark names to run")
+    p.add_argument(
+        "--set", nargs="*", default=[], help="extra config overrides key=value (YAML values)"
+    )
+    p.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    args = p.parse_args(argv)
+    import yaml
+
+    extra = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        extra[key] = yaml.safe_load(value)
+    entries = [
+        e
+        for e in SUITE
+        if not args.only
+        or e.label in args.only
+        or e.benchmark in args.only
+        or (e.graph in args.only)
+    ]
+    jobs = [(e, s, args.out, args.max_minutes, extra) for e in entries for s in range(args.seeds)]
+    results = []
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        for r in pool.map(_run_one, jobs):
+            s = r["final"]["scores"]
+            print(
+                f"{r['label']} seed {r['seed']}: mcc {s.get('mcc', float('nan')):.3f} consR {s.get('consistent_r', float('nan')):.3f} steps {r['final']['step']} {r['final']['wall_time_s'] / 60:.1f} min",
+                flush=True,
+            )
+            results.append(r)
+    body = table(results, entries)
+    command = "python benchmarks/train_quality.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
+    print(body)
+    if args.write:
+        note = (
+            f"Command: `{command}` (fast preset, CPU, one torch thread per run, {args.workers} runs in parallel "
+            f"on a 2-core machine; per-run cap {args.max_minutes} min). Mean ± std over seeds 0..{args.seeds - 1}; "
+            "scores on the test split (≤ 100,000 frames). Paper: REFERENCE_SPEC §5 (300,000 iterations, GPU).\n\n"
+        )
+        write_section(ROOT / "BENCHMARKS.md", "Training quality (fast preset)", note + body)
+        json.dump(
+            [{k: v for k, v in r.items()} for r in results],
+            open(Path(args.out) / "results.json", "w"),
+            indent=1,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

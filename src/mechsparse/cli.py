@@ -1,0 +1,291 @@
+"""Command-line interface: parses arguments, builds a Config, calls the library.
+
+Every command is a thin wrapper over a public function (``load_benchmark``, ``save_benchmark``,
+``entanglement_graph``, ``train``, ``write_report``); nothing here is missing from the Python API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+
+def _edges(value: str) -> int | str:
+    if value == "true":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer ≥ 0 or 'true'; got {value!r}"
+        ) from None
+    if k < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0; got {k}")
+    return k
+
+
+def _add_data_args(p: argparse.ArgumentParser, *, required: bool) -> None:
+    p.add_argument(
+        "--benchmark", required=required, help="benchmark name (see `mechsparse datasets`)"
+    )
+    p.add_argument("--graph", help="named ground-truth graph, e.g. graph_action_3_easy")
+    p.add_argument(
+        "--density", type=float, help="edge probability of a random ground-truth graph, in (0, 1]"
+    )
+    p.add_argument(
+        "--n-samples", type=int, help="examples in all (split 80/10/10); default 1,000,000"
+    )
+    p.add_argument(
+        "--data-seed", type=int, help="seed of the data (graph, mechanisms, mixing, samples)"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mechsparse",
+        description="Causal representation learning by mechanism sparsity regularisation.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("datasets", help="list the benchmarks with their sizes, graphs and guarantees")
+
+    g = sub.add_parser("generate", help="generate a benchmark and save it to one .npz file")
+    g.add_argument("name", help="benchmark name")
+    g.add_argument("--out", required=True, help="output .npz file")
+    g.add_argument("--n-samples", type=int, default=1_000_000)
+    g.add_argument("--seed", type=int, default=0, help="data seed")
+    g.add_argument("--graph", help="named ground-truth graph")
+    g.add_argument("--density", type=float, help="random-graph edge probability in (0, 1]")
+    g.add_argument("--d-z", type=int, default=10)
+    g.add_argument("--d-x", type=int, default=20)
+    g.add_argument("--d-a", type=int, default=None)
+    g.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+    t = sub.add_parser("theory", help="entanglement graph C and the graphical criterion")
+    t.add_argument("--benchmark", help="benchmark name (its ground-truth graphs)")
+    t.add_argument("--graph", help="named graph for the benchmark")
+    t.add_argument("--graph-z", help="G^z as a .npy or .csv/.txt file (rows = children)")
+    t.add_argument("--graph-a", help="G^a as a .npy or .csv/.txt file (rows = children)")
+
+    for name, help_text in (
+        ("train", "train a mechanism-sparsity VAE on a benchmark"),
+        ("demo", "the main demo: a fast constrained run on action_sparsity_non_trivial"),
+    ):
+        r = sub.add_parser(name, help=help_text)
+        _add_data_args(r, required=False)
+        r.add_argument("--regularizer", choices=("none", "penalty", "constraint"))
+        r.add_argument("--coef", type=float, help="penalty coefficient")
+        r.add_argument(
+            "--edges", type=_edges, help="constraint bound k for every learned graph, or 'true'"
+        )
+        r.add_argument("--edges-z", type=_edges, help="bound for G^z only")
+        r.add_argument("--edges-a", type=_edges, help="bound for G^a only")
+        r.add_argument("--preset", choices=("fast", "paper"), help="fast (CPU default) or paper")
+        r.add_argument("--seed", type=int, help="training seed (init, minibatches, mask noise)")
+        r.add_argument("--max-steps", type=int)
+        r.add_argument("--max-minutes", type=float)
+        r.add_argument("--config", help="YAML config file (CLI flags override it)")
+        r.add_argument("--device", choices=("auto", "cpu", "cuda"))
+        r.add_argument("--threads", type=int, help="torch CPU threads")
+        r.add_argument("--out", required=True, help="run directory")
+        r.add_argument("--resume", action="store_true", help="continue the run in --out")
+        r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser("report", help="rebuild report.html of a run directory")
+    rep.add_argument("run_dir")
+    return parser
+
+
+def _config_from_args(args: argparse.Namespace, default_preset: str):
+    from mechsparse.train import load_config, preset
+
+    base = load_config(args.config) if args.config else preset(args.preset or default_preset)
+    if args.config and args.preset and args.preset != base.preset:
+        base = preset(args.preset).updated(
+            {k: v for k, v in base.to_dict().items() if k != "preset"}
+        )
+    overrides = {
+        "data.benchmark": args.benchmark,
+        "data.graph": args.graph,
+        "data.density": args.density,
+        "data.n_samples": args.n_samples,
+        "data.data_seed": args.data_seed,
+        "regularizer.kind": args.regularizer,
+        "regularizer.coef": args.coef,
+        "regularizer.edges_z": args.edges_z if args.edges_z is not None else args.edges,
+        "regularizer.edges_a": args.edges_a if args.edges_a is not None else args.edges,
+        "seed": args.seed,
+        "optim.max_steps": args.max_steps,
+        "optim.max_minutes": args.max_minutes,
+        "optim.device": args.device,
+        "optim.n_threads": args.threads,
+    }
+    return base.updated({k: v for k, v in overrides.items() if v is not None})
+
+
+def _read_graph(path: str | None, name: str) -> np.ndarray | None:
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{name} file {path!r} does not exist.")
+    if p.suffix == ".npy":
+        return np.load(p, allow_pickle=False)
+    try:
+        return np.loadtxt(p, delimiter="," if p.suffix == ".csv" else None, ndmin=2)
+    except ValueError as err:
+        raise ValueError(f"{name} file {path!r} is not a numeric matrix: {err}") from err
+
+
+def _cmd_datasets() -> None:
+    from mechsparse.data import list_benchmarks, load_benchmark
+    from mechsparse.theory import fully_disentangled
+
+    rows = []
+    for name in list_benchmarks():
+        b = load_benchmark(name, n_samples=200)
+        full = fully_disentangled(graph_z=b.graph_z if b.T >= 2 else None, graph_a=b.graph_a)
+        rows.append(
+            (name, b.T, b.d_z, b.d_x, b.d_a, b.n_edges_z, b.n_edges_a, "yes" if full else "no")
+        )
+    head = ("benchmark", "T", "d_z", "d_x", "d_a", "|G^z|", "|G^a|", "full disentanglement")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        print("  ".join(f"{v!s:<{w}}" for v, w in zip(r, widths, strict=True)))
+
+
+def _cmd_generate(args: argparse.Namespace) -> None:
+    from mechsparse.data import load_benchmark, save_benchmark
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise FileExistsError(f"{str(out)!r} already exists; pass --overwrite to replace it.")
+    b = load_benchmark(
+        args.name,
+        n_samples=args.n_samples,
+        seed=args.seed,
+        graph=args.graph,
+        density=args.density,
+        d_z=args.d_z,
+        d_x=args.d_x,
+        d_a=args.d_a,
+    )
+    save_benchmark(b, out)
+    print(_benchmark_summary(b))
+    print(f"\nsaved to {out}")
+
+
+def _benchmark_summary(b) -> str:
+    from mechsparse.report.text import format_graph, format_graphs_side_by_side
+    from mechsparse.theory import entangled_groups, entanglement_graph, fully_disentangled
+
+    gz = b.graph_z if b.T >= 2 else None
+    lines = [
+        f"{b.name}: {b.train.n:,} train / {b.valid.n:,} valid / {b.test.n:,} test sequences, "
+        f"T = {b.T}, d_z = {b.d_z}, d_x = {b.d_x}, d_a = {b.d_a} ({b.aux_type or 'no auxiliary variable'})",
+        b.description,
+    ]
+    blocks = []
+    if gz is not None:
+        blocks.append((f"G^z ({b.n_edges_z} edges)", format_graph(gz)))
+    if b.graph_a is not None:
+        blocks.append((f"G^a ({b.n_edges_a} edges)", format_graph(b.graph_a, col_prefix="a")))
+    c = entanglement_graph(graph_z=gz, graph_a=b.graph_a)
+    blocks.append(("entanglement graph C", format_graph(c)))
+    lines += ["", format_graphs_side_by_side(blocks)]
+    if fully_disentangled(graph_z=gz, graph_a=b.graph_a):
+        lines.append("graphical criterion holds (C = I): full disentanglement is guaranteed.")
+    else:
+        groups = "; ".join(
+            "{" + ", ".join(f"z{i}" for i in grp) + "}"
+            for grp in entangled_groups(graph_z=gz, graph_a=b.graph_a)
+        )
+        lines.append(
+            f"criterion fails: partial disentanglement; groups that may stay mixed: {groups}"
+        )
+    return "\n".join(lines)
+
+
+def _cmd_theory(args: argparse.Namespace) -> None:
+    from mechsparse.report.text import format_graph
+    from mechsparse.theory import entangled_groups, entanglement_graph, fully_disentangled
+
+    if args.benchmark:
+        if args.graph_z or args.graph_a:
+            raise ValueError("give either --benchmark or --graph-z/--graph-a, not both.")
+        from mechsparse.data import load_benchmark
+
+        print(_benchmark_summary(load_benchmark(args.benchmark, n_samples=200, graph=args.graph)))
+        return
+    gz, ga = _read_graph(args.graph_z, "--graph-z"), _read_graph(args.graph_a, "--graph-a")
+    if gz is None and ga is None:
+        raise ValueError(
+            "give --benchmark NAME, or at least one of --graph-z FILE / --graph-a FILE."
+        )
+    c = entanglement_graph(graph_z=gz, graph_a=ga)
+    print("entanglement graph C (rows: true latents; a 1 at (i, j): z_i may be mixed with z_j):")
+    print("\n".join(format_graph(c)))
+    if fully_disentangled(graph_z=gz, graph_a=ga):
+        print("graphical criterion holds (C = I): full disentanglement is guaranteed.")
+    else:
+        groups = entangled_groups(graph_z=gz, graph_a=ga)
+        print("criterion fails; groups that may stay mixed: " + "; ".join(str(g) for g in groups))
+
+
+def _cmd_train(args: argparse.Namespace, *, default_preset: str) -> None:
+    from mechsparse.report.text import summarize_final
+    from mechsparse.train import load_data, train
+
+    config = _config_from_args(args, default_preset).validate()
+    data = load_data(config)
+    print(_benchmark_summary(data), flush=True)
+    print(
+        f"\ntraining ({config.preset} preset, {config.regularizer.kind}) → {args.out}", flush=True
+    )
+    result = train(config, args.out, resume=args.resume, data=data, progress=not args.no_progress)
+    print()
+    print(summarize_final(result.final))
+    print(f"\nrun directory: {result.run_dir}\nreport: {result.run_dir / 'report.html'}")
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    from mechsparse.report import write_report
+
+    print(write_report(Path(args.run_dir)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mechsparse`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "datasets":
+            _cmd_datasets()
+        elif args.command == "generate":
+            _cmd_generate(args)
+        elif args.command == "theory":
+            _cmd_theory(args)
+        elif args.command == "train":
+            if not args.benchmark and not args.config:
+                raise ValueError("train needs --benchmark NAME (or a --config file naming one).")
+            _cmd_train(args, default_preset="fast")
+        elif args.command == "demo":
+            if not args.benchmark:
+                args.benchmark = "action_sparsity_non_trivial"
+            args.resume = True  # running the demo again shows the finished run instead of failing
+            _cmd_train(args, default_preset="fast")
+        elif args.command == "report":
+            _cmd_report(args)
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError, RuntimeError) as err:
+        print(f"mechsparse {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

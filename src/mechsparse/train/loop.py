@@ -1,0 +1,455 @@
+"""The training loop: one function, readable in one sitting.
+
+``train(config, out_dir)`` loads the data, builds the model and the sparsity problem, then
+repeats: draw a minibatch by index from tensors on the device → one simultaneous primal/dual
+step (cooper) → dual restarts → every ``log_every`` steps a training record, every
+``eval_every`` steps a validation record, every ``checkpoint_every`` steps a checkpoint. It stops
+at ``max_steps`` or ``max_minutes`` and finishes with the test-split evaluation
+(``final.json``, ``z_hat.npz``) and the report.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mechsparse.data import Benchmark, load_benchmark
+from mechsparse.model import LatentCausalVAE, LatentPrior
+from mechsparse.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from mechsparse.train.config import Config
+from mechsparse.train.evaluate import GroundTruth, disentanglement_scores, elbo_on, encode_means
+from mechsparse.train.regularizers import (
+    GraphBudget,
+    Regularizer,
+    SparsityProblem,
+    build_optimizer,
+)
+from mechsparse.train.run_dir import RunDir
+
+__all__ = ["RunResult", "TrainingDiverged", "build_model", "load_data", "resolve_device", "train"]
+
+EVAL_BATCH = 4096
+FINAL_FRAMES = 100_000
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`train` returns: the run directory and the contents of final.json."""
+
+    run_dir: Path
+    final: dict[str, Any]
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return self.final["scores"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "device 'cuda' was requested but no CUDA GPU is available; use 'auto' or 'cpu'."
+        )
+    return torch.device(name)
+
+
+def load_data(config: Config) -> Benchmark:
+    """The benchmark named by ``config.data``."""
+    d = config.data
+    return load_benchmark(
+        d.benchmark, n_samples=d.n_samples, seed=d.data_seed, graph=d.graph, density=d.density
+    )
+
+
+def _budgets(config: Config, data: Benchmark, d_z: int) -> tuple[GraphBudget, ...]:
+    """The constraint per learned graph, resolving ``"true"`` to the ground-truth edge count."""
+    r = config.regularizer
+    graphs = {"graph_z": (data.graph_z, d_z * d_z, r.edges_z)}
+    if data.d_a:
+        graphs["graph_a"] = (data.graph_a, d_z * data.d_a, r.edges_a)
+    present = {"graph_z": data.T >= 2, "graph_a": data.d_a > 0}
+    out = []
+    for name, (true, max_edges, edges) in graphs.items():
+        if edges is None:
+            continue
+        if not present[name]:
+            continue  # a bound for a graph these data do not have does not apply
+        if edges == "true":
+            if true is None:
+                raise ValueError(f"edges 'true' needs a known ground-truth {name}.")
+            edges = int(np.asarray(true).sum())
+        out.append(GraphBudget(name=name, max_edges=max_edges, k=int(edges)))
+    return tuple(out)
+
+
+def build_model(
+    config: Config, *, d_x: int, d_z: int, d_a: int, n_lags: int, learn_z: bool, learn_a: bool
+) -> LatentCausalVAE:
+    """The VAE with its latent causal prior, sized by ``config.model``."""
+    m = config.model
+    prior = LatentPrior(
+        d_z,
+        d_a=d_a,
+        n_lags=n_lags,
+        width=m.prior_width,
+        depth=m.prior_depth,
+        hidden_bias=m.prior_hidden_bias,
+        variance=m.transition_variance,
+        learn_graph_z=learn_z,
+        learn_graph_a=learn_a,
+        mask_init_logit=m.mask_init_logit,
+        mask_temperature=m.mask_temperature,
+        mask_hard=m.mask_hard,
+        mask_noise=m.mask_noise,
+    )
+    return LatentCausalVAE(
+        d_x,
+        d_z,
+        d_a=d_a,
+        n_lags=n_lags,
+        encoder_width=m.encoder_width,
+        encoder_depth=m.encoder_depth,
+        decoder_width=m.decoder_width,
+        decoder_depth=m.decoder_depth,
+        prior=prior,
+        decoder_logvar_init=m.decoder_logvar_init,
+        beta=m.beta,
+    )
+
+
+class _Setup:
+    """Everything a run needs, built identically for a fresh start and for a resume."""
+
+    def __init__(self, config: Config, data: Benchmark) -> None:
+        o, r = config.optim, config.regularizer
+        self.device = resolve_device(o.device)
+        self.d_z = config.model.n_latents or data.d_z
+        self.n_lags = 1 if data.T >= 2 else 0
+        regularizer = Regularizer(r.kind)
+        if regularizer is Regularizer.CONSTRAINT:
+            self.budgets = _budgets(config, data, self.d_z)
+            learned = {b.name for b in self.budgets}
+        else:
+            self.budgets = ()
+            learned = set() if regularizer is Regularizer.NONE else {"graph_z", "graph_a"}
+        torch.manual_seed(config.seed)
+        self.model = build_model(
+            config,
+            d_x=data.d_x,
+            d_z=self.d_z,
+            d_a=data.d_a,
+            n_lags=self.n_lags,
+            learn_z="graph_z" in learned,
+            learn_a="graph_a" in learned,
+        ).to(self.device)
+        self.problem = SparsityProblem(
+            self.model,
+            regularizer,
+            coef=r.coef,
+            budgets=self.budgets,
+            schedule_steps=r.schedule_steps,
+            d_x=data.d_x,
+        )
+        self.optimizer = build_optimizer(
+            self.problem, lr=o.lr, mask_lr=r.mask_lr, dual_lr=r.dual_lr
+        )
+        self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
+        to = lambda arr: None if arr is None else torch.as_tensor(arr, device=self.device)  # noqa: E731
+        self.x = {s: to(data.split(s).x) for s in ("train", "valid", "test")}
+        self.a = {s: to(data.split(s).a) for s in ("train", "valid", "test")}
+        self.truth = GroundTruth(
+            graph_z=data.graph_z if self.n_lags else None, graph_a=data.graph_a
+        )
+        self.has_z = all(data.split(s).z is not None for s in ("valid", "test"))
+
+    def state(self, step: int, elapsed: float) -> dict[str, Any]:
+        cuda = self.device.type == "cuda"
+        return {
+            "step": step,
+            "elapsed_s": elapsed,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "problem": self.problem.state_dict(),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": list(torch.cuda.get_rng_state_all()) if cuda else [],
+                "batches": self.generator.get_state(),
+            },
+        }
+
+    def load_state(self, state: dict[str, Any]) -> tuple[int, float]:
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.problem.load_state_dict(state["problem"])
+            torch.set_rng_state(state["rng"]["torch"])
+            if self.device.type == "cuda" and state["rng"]["cuda"]:
+                torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+            self.generator.set_state(state["rng"]["batches"])
+            return int(state["step"]), float(state["elapsed_s"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as err:
+            raise CheckpointError(f"the checkpoint does not match this run's model: {err}") from err
+
+    def learned_graphs(self) -> dict[str, np.ndarray]:
+        """The learned graphs 1[σ(α) > 0.5] (all ones for a frozen mask)."""
+        prior = self.model.prior
+        return {
+            name: mask.graph().cpu().numpy()
+            for name, mask in (("graph_z", prior.mask_z), ("graph_a", prior.mask_a))
+            if mask is not None
+        }
+
+    def probabilities(self) -> dict[str, np.ndarray]:
+        prior = self.model.prior
+        return {
+            name: mask.probabilities().detach().cpu().numpy()
+            for name, mask in (("graph_z", prior.mask_z), ("graph_a", prior.mask_a))
+            if mask is not None
+        }
+
+
+def _evaluate(
+    setup: _Setup, data: Benchmark, split: str, frames: int, seed: int, *, final: bool
+) -> dict[str, Any]:
+    """ELBO terms on a split and, with ground truth, the scores on its first ``frames`` frames.
+
+    Runs under a forked RNG seeded by ``seed`` so that evaluating never changes the training
+    stream (a resumed run and an uninterrupted one stay identical)."""
+    devices = [setup.device.index or 0] if setup.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        out: dict[str, Any] = {
+            f"{split}/{k}": v
+            for k, v in elbo_on(setup.model, setup.x[split], setup.a[split], EVAL_BATCH).items()
+        }
+        n_seq = max(1, min(setup.x[split].shape[0], frames // data.T))
+        z_hat = encode_means(setup.model, setup.x[split][:n_seq], EVAL_BATCH)
+    details = None
+    if setup.has_z:
+        z = data.split(split).z[:n_seq]
+        details = disentanglement_scores(
+            z, z_hat, setup.truth, setup.learned_graphs(), nonlinear=final
+        )
+        out.update(details["scores"])
+    return {"record": out, "details": details, "z_hat": z_hat}
+
+
+def train(
+    config: Config,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    data: Benchmark | None = None,
+    progress: bool = True,
+    report: bool = True,
+) -> RunResult:
+    """Train a mechanism-sparsity VAE and write its run directory.
+
+    Args:
+        config: the run's configuration (validated here).
+        out_dir: the run directory (created; refused if it holds anything else).
+        resume: continue the run in ``out_dir`` from its last checkpoint.
+        data: the benchmark to use instead of loading ``config.data`` (same splits).
+        progress: show a live progress bar.
+        report: write report.html at the end.
+
+    Returns:
+        The run directory and the final (test-split) results.
+
+    Raises:
+        TrainingDiverged: the loss became NaN or infinite (the last good checkpoint is kept).
+    """
+    config.validate()
+    run = RunDir(out_dir)
+    has_checkpoint = run.prepare(config, resume=resume)
+    if resume and run.final.is_file():
+        return RunResult(run.path, run.read_final())
+    if config.optim.n_threads is not None:
+        torch.set_num_threads(config.optim.n_threads)
+    data = load_data(config) if data is None else data
+    setup = _Setup(config, data)
+    o = config.optim
+    start, elapsed0 = 0, 0.0
+    if has_checkpoint:
+        start, elapsed0 = setup.load_state(load_checkpoint(run.checkpoint))
+        run.truncate_metrics(start)
+    elif run.metrics.exists():
+        run.truncate_metrics(0)
+    (run.path / "checkpoints").mkdir(exist_ok=True)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=o.max_steps, initial=start, desc=run.path.name, dynamic_ncols=True)
+    t0 = time.perf_counter() - elapsed0
+    n_train = setup.x["train"].shape[0]
+    x_train, a_train = setup.x["train"], setup.a["train"]
+    nonfinite = torch.zeros((), dtype=torch.bool, device=setup.device)
+    last_eval: dict[str, Any] = {}
+    step = start
+    constrained = bool(setup.budgets) and config.regularizer.dual_restarts
+    while step < o.max_steps:
+        idx = torch.randint(
+            n_train, (o.batch_size,), generator=setup.generator, device=setup.device
+        )
+        rollout = setup.optimizer.roll(
+            compute_cmp_state_kwargs={
+                "x": x_train[idx],
+                "a": None if a_train is None else a_train[idx],
+                "step": step,
+            }
+        )
+        if constrained:
+            setup.problem.restart_duals(rollout.cmp_state)
+        nonfinite |= ~torch.isfinite(rollout.loss.detach())
+        step += 1
+        elapsed = time.perf_counter() - t0
+        out_of_time = o.max_minutes is not None and elapsed >= 60 * o.max_minutes
+        boundary = out_of_time or step == o.max_steps
+        if (
+            step % o.log_every == 0
+            or step % o.checkpoint_every == 0
+            or step % o.eval_every == 0
+            or boundary
+        ):
+            if bool(nonfinite):
+                if bar is not None:
+                    bar.close()
+                raise TrainingDiverged(
+                    f"the loss became NaN or infinite before step {step}; the run stopped and its "
+                    f"last good checkpoint ({str(run.checkpoint)!r}, if any) was kept. Try a lower "
+                    "learning rate (optim.lr) or a different seed."
+                )
+        if step % o.log_every == 0 or boundary:
+            record = _train_record(step, elapsed, rollout, setup)
+            run.append_metrics(record)
+            if bar is not None:
+                bar.set_postfix_str(_postfix(record, last_eval), refresh=False)
+        if step % o.eval_every == 0 or boundary:
+            result = _evaluate(setup, data, "valid", o.eval_frames, config.seed + step, final=False)
+            last_eval = {
+                "kind": "eval",
+                "step": step,
+                "time_s": round(elapsed, 2),
+                **result["record"],
+            }
+            run.append_metrics(last_eval)
+        if step % o.checkpoint_every == 0 or boundary:
+            save_checkpoint(run.checkpoint, setup.state(step, time.perf_counter() - t0))
+        if bar is not None:
+            bar.update(1)
+        if out_of_time:
+            break
+    if bar is not None:
+        bar.close()
+    final = _finish(setup, data, run, config, step, time.perf_counter() - t0)
+    if report:
+        from mechsparse.report import write_report
+
+        write_report(run.path)
+    return RunResult(run.path, final)
+
+
+def _train_record(step: int, elapsed: float, rollout: Any, setup: _Setup) -> dict[str, Any]:
+    misc = rollout.cmp_state.misc
+    record: dict[str, Any] = {
+        "kind": "train",
+        "step": step,
+        "time_s": round(elapsed, 2),
+        "loss": float(rollout.loss.detach()),
+        "reconstruction": float(misc["reconstruction"]),
+        "kl": float(misc["kl"]),
+    }
+    for name, value in misc["expected_edges"].items():
+        record[f"expected_edges_{name[-1]}"] = float(value)
+    for name, bound in misc["bounds"].items():
+        record[f"bound_{name[-1]}"] = bound
+        record[f"violation_{name[-1]}"] = record[f"expected_edges_{name[-1]}"] - bound
+    for name, value in setup.problem.multiplier_values().items():
+        record[f"multiplier_{name[-1]}"] = value
+    return record
+
+
+def _postfix(record: dict[str, Any], last_eval: dict[str, Any]) -> str:
+    parts = [f"loss {record['loss']:.3f}"]
+    if "mcc" in last_eval:
+        parts.append(f"mcc {last_eval['mcc']:.3f}")
+    for g in ("z", "a"):
+        if f"expected_edges_{g}" in record:
+            parts.append(f"E|G{g}| {record[f'expected_edges_{g}']:.1f}")
+        if f"multiplier_{g}" in record:
+            parts.append(f"λ{g} {record[f'multiplier_{g}']:.3g}")
+    return ", ".join(parts)
+
+
+def _finish(
+    setup: _Setup, data: Benchmark, run: RunDir, config: Config, step: int, wall: float
+) -> dict[str, Any]:
+    """Test-split evaluation → final.json and z_hat.npz."""
+    from mechsparse.train.checkpoint import atomic_write_bytes
+
+    result = _evaluate(setup, data, "test", FINAL_FRAMES, config.seed + 1_000_003, final=True)
+    details = result["details"] or {}
+    probs = setup.probabilities()
+    graphs: dict[str, Any] = {}
+    for name, true in (("graph_z", setup.truth.graph_z), ("graph_a", setup.truth.graph_a)):
+        if name not in probs:
+            graphs[name] = None
+            continue
+        graphs[name] = {
+            "true": None if true is None else np.asarray(true).tolist(),
+            "probabilities": probs[name].tolist(),
+            "learned": (probs[name] > 0.5).astype(int).tolist(),
+            "errors": details.get("graph_errors", {}).get(name),
+        }
+    test_nll = {k: v for k, v in result["record"].items() if k.startswith("test/")}
+    final = {
+        "step": step,
+        "wall_time_s": round(wall, 2),
+        "benchmark": data.name,
+        "scores": {**details.get("scores", {}), **test_nll},
+        "graph_z": graphs["graph_z"],
+        "graph_a": graphs["graph_a"],
+        "permutation": details.get("permutation"),
+        "corr": details.get("corr"),
+        "entanglement_predicted": details.get("entanglement_predicted"),
+        "entanglement_measured": details.get("entanglement_measured"),
+        "multipliers": setup.problem.multiplier_values(),
+        "n_parameters": int(sum(p.numel() for p in setup.model.parameters() if p.requires_grad)),
+        "device": str(setup.device),
+    }
+    final = _finite_json(final)
+    import io
+
+    buffer = io.BytesIO()
+    arrays = {"z_hat": result["z_hat"]}
+    if setup.has_z:
+        arrays["z"] = data.split("test").z[: result["z_hat"].shape[0]]
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(run.z_hat, buffer.getvalue())
+    run.write_final(final)
+    return final
+
+
+def _finite_json(value: Any) -> Any:
+    """Replace NaN/Inf floats by None so final.json stays strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_json(v) for v in value]
+    return value

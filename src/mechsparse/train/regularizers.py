@@ -1,0 +1,201 @@
+"""Sparsity regularisation of the learned graphs as a cooper constrained problem.
+
+The three regimes of REFERENCE_SPEC §3.1 are one :class:`SparsityProblem` whose
+:meth:`~SparsityProblem.compute_cmp_state` returns the per-dimension negative ELBO as the loss
+and, depending on the regime:
+
+* ``none``: nothing else (the masks are frozen fully connected by the model);
+* ``penalty``: the loss gains ``coef · E|G| / d_x`` for every learned graph;
+* ``constraint``: one inequality constraint ``E|G| − k(t) ≤ 0`` per learned graph (G^z and G^a
+  separately), each with its own cooper ``DenseMultiplier`` λ.
+
+The constraint is solved as a Lagrangian with simultaneous updates (cooper's
+``SimultaneousOptimizer``): the primal Adam step on ∇θ[ℒ + λ·g] with λ held fixed, and the dual
+step λ ← max(0, λ + η_dual · g) by SGD with ``maximize=True``. The multiplier starts at 0.
+*Dual restarts* (used in every run of the paper; cooper 1.x no longer offers them) reset λ to 0
+whenever its constraint is satisfied (g < 0) after the dual step. ``E|G| = Σ σ(α)`` is measured
+in raw edge counts, so λ·g is not divided by d_x, exactly as in the reference.
+
+The bound follows :func:`linear_bound`: from the maximum number of edges down to k over
+``schedule_steps`` steps, then constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import cooper
+import torch
+from torch import Tensor
+
+__all__ = [
+    "GraphBudget",
+    "Regularizer",
+    "SparsityProblem",
+    "build_optimizer",
+    "linear_bound",
+]
+
+
+class Regularizer(Enum):
+    """The sparsity regime (strings at the edges, this enum inside)."""
+
+    NONE = "none"
+    PENALTY = "penalty"
+    CONSTRAINT = "constraint"
+
+
+def linear_bound(step: int, max_edges: float, k: float, schedule_steps: int) -> float:
+    """The bound k(t) used at optimisation step ``step`` (0-based).
+
+    k(t) = max − (max − k) · min(t / S, 1): the maximum at the first step, k from step S on
+    (REFERENCE_SPEC §3.4 with P = 0; with max = 100, k = 20, S = 150,000: k(75,000) = 60).
+    ``schedule_steps = 0`` gives k from the first step.
+    """
+    if schedule_steps <= 0:
+        return float(k)
+    frac = min(max(step, 0) / schedule_steps, 1.0)
+    return float(max_edges - (max_edges - k) * frac)
+
+
+@dataclass(frozen=True)
+class GraphBudget:
+    """The constraint on one learned graph.
+
+    Attributes:
+        name: ``graph_z`` or ``graph_a``.
+        max_edges: number of possible edges (d_z·d_z or d_z·d_a).
+        k: target bound on the expected number of edges, 0 ≤ k ≤ max_edges.
+    """
+
+    name: str
+    max_edges: int
+    k: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.k <= self.max_edges:
+            raise ValueError(
+                f"the edge bound for {self.name} must be between 0 and {self.max_edges} "
+                f"(the number of possible edges); got {self.k}."
+            )
+
+
+class SparsityProblem(cooper.ConstrainedMinimizationProblem):
+    """min_θ −ELBO(θ)/(T·d_x)  [+ penalty]  s.t.  E|G^z| ≤ k_z(t),  E|G^a| ≤ k_a(t).
+
+    Args:
+        model: a ``LatentCausalVAE``; its prior's ``mask_z`` / ``mask_a`` are the graphs.
+        regularizer: the regime.
+        coef: penalty coefficient c (``penalty`` only).
+        budgets: one :class:`GraphBudget` per constrained graph (``constraint`` only).
+        schedule_steps: length S of the linear bound schedule.
+        d_x: observation dimension (the penalty is divided by it, as in the reference).
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        regularizer: Regularizer,
+        *,
+        coef: float = 0.0,
+        budgets: tuple[GraphBudget, ...] = (),
+        schedule_steps: int = 0,
+        d_x: int,
+    ) -> None:
+        super().__init__()
+        if regularizer is Regularizer.CONSTRAINT and not budgets:
+            raise ValueError("the constraint regulariser needs at least one graph to constrain.")
+        if regularizer is Regularizer.PENALTY and coef <= 0:
+            raise ValueError(f"the penalty regulariser needs a coefficient > 0; got {coef}.")
+        self.model = model
+        self.regularizer = regularizer
+        self.coef = float(coef)
+        self.budgets = budgets if regularizer is Regularizer.CONSTRAINT else ()
+        self.schedule_steps = int(schedule_steps)
+        self.d_x = int(d_x)
+        device = next(model.parameters()).device
+        for budget in self.budgets:
+            setattr(
+                self,
+                budget.name,
+                cooper.Constraint(
+                    constraint_type=cooper.ConstraintType.INEQUALITY,
+                    formulation_type=cooper.formulations.Lagrangian,
+                    multiplier=cooper.multipliers.DenseMultiplier(num_constraints=1, device=device),
+                ),
+            )
+
+    def masks(self) -> dict[str, torch.nn.Module]:
+        """The learnable masks of the model by graph name."""
+        prior = self.model.prior
+        out = {}
+        for name, mask in (("graph_z", prior.mask_z), ("graph_a", prior.mask_a)):
+            if mask is not None and mask.learnable:
+                out[name] = mask
+        return out
+
+    def bounds(self, step: int) -> dict[str, float]:
+        """The current bound k(t) of every constrained graph."""
+        return {
+            b.name: linear_bound(step, b.max_edges, b.k, self.schedule_steps) for b in self.budgets
+        }
+
+    def compute_cmp_state(self, x: Tensor, a: Tensor | None, step: int) -> cooper.CMPState:
+        """Loss and constraint violations on one minibatch.
+
+        Args:
+            x: (B, T, d_x) observations.
+            a: (B, T, d_a) auxiliary variables or None.
+            step: the optimisation step (sets the bound of the schedule).
+        """
+        terms = self.model.elbo_terms(x, a)
+        loss = terms.negative_elbo.mean()
+        expected = {name: mask.expected_edges() for name, mask in self.masks().items()}
+        if self.regularizer is Regularizer.PENALTY:
+            loss = loss + sum(self.coef * e / self.d_x for e in expected.values())
+        observed = {}
+        bounds = self.bounds(step)
+        for budget in self.budgets:
+            violation = (expected[budget.name] - bounds[budget.name]).reshape(1)
+            observed[getattr(self, budget.name)] = cooper.ConstraintState(violation=violation)
+        misc = {
+            "reconstruction": terms.reconstruction.mean().detach(),
+            "kl": terms.kl.mean().detach(),
+            "expected_edges": {k: v.detach() for k, v in expected.items()},
+            "bounds": bounds,
+        }
+        return cooper.CMPState(loss=loss, observed_constraints=observed, misc=misc)
+
+    @torch.no_grad()
+    def restart_duals(self, cmp_state: cooper.CMPState) -> None:
+        """Dual restarts: λ ← 0 for every constraint that holds (g < 0) at this step."""
+        for constraint, state in cmp_state.observed_constraints.items():
+            if bool((state.violation < 0).all()):
+                constraint.multiplier.weight.zero_()
+
+    def multiplier_values(self) -> dict[str, float]:
+        """Current λ per constrained graph."""
+        return {b.name: float(getattr(self, b.name).multiplier.weight.item()) for b in self.budgets}
+
+
+def build_optimizer(
+    problem: SparsityProblem, *, lr: float, mask_lr: float | None, dual_lr: float
+) -> cooper.optim.CooperOptimizer:
+    """The primal Adam (edge logits in their own parameter group) and, for the constraint, the
+    dual SGD with ``maximize=True``, wrapped in cooper's simultaneous optimizer."""
+    mask_params = [p for mask in problem.masks().values() for p in mask.parameters()]
+    mask_ids = {id(p) for p in mask_params}
+    other = [p for p in problem.model.parameters() if p.requires_grad and id(p) not in mask_ids]
+    groups = [{"params": other, "lr": lr}]
+    if mask_params:
+        groups.append({"params": mask_params, "lr": lr if mask_lr is None else mask_lr})
+    primal = torch.optim.Adam(groups)
+    if problem.regularizer is Regularizer.CONSTRAINT:
+        # One multiplier per budget, in budget order (cooper's dual_parameters() is unordered).
+        duals = [getattr(problem, b.name).multiplier.weight for b in problem.budgets]
+        dual = torch.optim.SGD(duals, lr=dual_lr, maximize=True)
+        return cooper.optim.SimultaneousOptimizer(
+            problem, primal_optimizers=primal, dual_optimizers=dual
+        )
+    return cooper.optim.UnconstrainedOptimizer(problem, primal_optimizers=primal)

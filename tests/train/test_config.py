@@ -1,0 +1,74 @@
+import pytest
+
+from mechsparse.train import Config, load_config, preset
+
+
+def test_paper_preset_has_reference_constants():
+    c = preset("paper")
+    assert (c.model.encoder_width, c.model.encoder_depth) == (512, 6)
+    assert (c.model.decoder_width, c.model.decoder_depth) == (512, 6)
+    assert (c.model.prior_width, c.model.prior_depth) == (512, 5)
+    assert c.model.prior_hidden_bias is False
+    assert c.model.mask_init_logit == 5.0 and c.model.mask_temperature == 1.0
+    assert c.model.mask_noise == "batch" and c.model.mask_hard is False
+    assert c.optim.lr == 5e-4 and c.optim.batch_size == 1024 and c.optim.max_steps == 300_000
+    assert c.regularizer.schedule_steps == 150_000 and c.regularizer.dual_lr == 5e-4
+    assert c.regularizer.mask_lr is None and c.regularizer.dual_restarts is True
+    assert c.data.n_samples == 1_000_000
+
+
+def test_yaml_round_trip(tmp_path):
+    c = preset("fast").updated({"seed": 3, "regularizer": {"kind": "penalty", "coef": 2.0}})
+    path = c.save(tmp_path / "config.yaml")
+    assert load_config(path) == c
+
+
+def test_dotted_and_nested_overrides_agree():
+    a = preset("fast").updated({"optim.max_steps": 7, "regularizer.edges_z": 12})
+    b = preset("fast").updated({"optim": {"max_steps": 7}, "regularizer": {"edges_z": 12}})
+    assert a == b and a.optim.max_steps == 7
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"optim.max_step": 3}, "unknown config key 'optim.max_step'"),
+        ({"modle.encoder_width": 3}, "unknown config section 'modle'"),
+        ({"optim.max_steps": "many"}, "must be an integer"),
+        ({"model.mask_hard": "yes"}, "true or false"),
+    ],
+)
+def test_bad_overrides_are_named(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        preset("fast").updated(overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        ({"regularizer.kind": "lasso"}, "regularizer.kind"),
+        ({"regularizer.edges_z": -1}, "regularizer.edges_z"),
+        ({"regularizer.kind": "penalty", "regularizer.coef": 0.0}, "regularizer.coef"),
+        ({"data.density": 1.5}, "data.density"),
+        ({"optim.device": "tpu"}, "optim.device"),
+    ],
+)
+def test_validate_names_the_bad_field(overrides, match):
+    with pytest.raises(ValueError, match=match):
+        preset("fast").updated(overrides).validate()
+
+
+def test_unknown_preset():
+    with pytest.raises(ValueError, match="unknown preset 'slow'"):
+        preset("slow")
+    with pytest.raises(ValueError, match="unknown preset"):
+        Config.from_dict({"preset": "slow"})
+
+
+def test_load_config_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("optim: [1, 2\n")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_config(bad)

@@ -1,0 +1,158 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mechsparse.train import (
+    CheckpointError,
+    RunDirError,
+    TrainingDiverged,
+    load_checkpoint,
+    preset,
+    train,
+)
+from mechsparse.train.regularizers import SparsityProblem
+
+
+def tiny(**overrides):
+    """A seconds-long run on small data with a small model."""
+    base = {
+        "data.benchmark": "action_sparsity_trivial",
+        "data.n_samples": 3_000,
+        "model.encoder_width": 32,
+        "model.encoder_depth": 2,
+        "model.decoder_width": 32,
+        "model.decoder_depth": 2,
+        "model.prior_width": 16,
+        "model.prior_depth": 1,
+        "regularizer.schedule_steps": 20,
+        "optim.batch_size": 64,
+        "optim.max_steps": 40,
+        "optim.eval_every": 20,
+        "optim.log_every": 5,
+        "optim.checkpoint_every": 10,
+        "optim.eval_frames": 500,
+        "optim.device": "cpu",
+    }
+    return preset("fast").updated({**base, **overrides})
+
+
+def test_run_directory_contents(tmp_path):
+    result = train(tiny(), tmp_path / "run", progress=False, report=False)
+    run = tmp_path / "run"
+    for name in (
+        "config.yaml",
+        "metrics.jsonl",
+        "final.json",
+        "z_hat.npz",
+        "checkpoints/last.safetensors",
+    ):
+        assert (run / name).is_file(), name
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    train_records = [r for r in records if r["kind"] == "train"]
+    assert [r["step"] for r in train_records] == list(range(5, 41, 5))
+    assert {"loss", "expected_edges_a", "bound_a", "multiplier_a", "violation_a"} <= set(
+        train_records[0]
+    )
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [20, 40]
+    assert {"mcc", "linear_r", "consistent_r", "shd_a", "valid/nll"} <= set(evals[0])
+    final = result.final
+    assert final["step"] == 40 and 0 <= final["scores"]["mcc"] <= 1
+    assert np.asarray(final["graph_a"]["probabilities"]).shape == (10, 10)
+    assert sorted(final["permutation"]) == list(range(10))
+    z = np.load(run / "z_hat.npz", allow_pickle=False)
+    assert z["z_hat"].shape == z["z"].shape == (300, 1, 10)
+    # the bound follows the schedule: max 100 at step 0 → k = 10 from step 20 on
+    assert train_records[-1]["bound_a"] == 10
+
+
+def test_same_seed_same_numbers_on_cpu(tmp_path):
+    a = train(tiny(), tmp_path / "a", progress=False, report=False).final
+    b = train(tiny(), tmp_path / "b", progress=False, report=False).final
+    assert a["scores"] == b["scores"]
+    c = train(tiny(seed=1), tmp_path / "c", progress=False, report=False).final
+    assert c["scores"]["mcc"] != a["scores"]["mcc"]
+
+
+def test_killed_and_resumed_run_ends_identical(tmp_path, monkeypatch):
+    config = tiny()
+    reference = train(config, tmp_path / "ref", progress=False, report=False).final
+
+    original = SparsityProblem.compute_cmp_state
+
+    def killed_at_27(self, x, a, step):
+        if step == 27:
+            raise KeyboardInterrupt("simulated kill")
+        return original(self, x, a, step)
+
+    monkeypatch.setattr(SparsityProblem, "compute_cmp_state", killed_at_27)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "run", progress=False, report=False)
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "last.safetensors")["step"] == 20
+    monkeypatch.setattr(SparsityProblem, "compute_cmp_state", original)
+    resumed = train(config, tmp_path / "run", resume=True, progress=False, report=False).final
+    assert resumed["scores"] == reference["scores"]
+    assert resumed["graph_a"] == reference["graph_a"]
+    ref_lines = (tmp_path / "ref" / "metrics.jsonl").read_text().splitlines()
+    run_lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    strip = lambda lines: [{k: v for k, v in json.loads(x).items() if k != "time_s"} for x in lines]  # noqa: E731
+    assert strip(run_lines) == strip(ref_lines)
+
+
+def test_refuses_a_directory_holding_another_run(tmp_path):
+    train(tiny(), tmp_path / "run", progress=False, report=False)
+    before = sorted(p.name for p in (tmp_path / "run").iterdir())
+    with pytest.raises(RunDirError, match="already holds a run"):
+        train(tiny(), tmp_path / "run", progress=False, report=False)
+    with pytest.raises(RunDirError, match="differs in seed"):
+        train(tiny(seed=5), tmp_path / "run", resume=True, progress=False, report=False)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == before
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    with pytest.raises(RunDirError, match="holds other files"):
+        train(tiny(), other, progress=False, report=False)
+    assert (other / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("content", [b"not a checkpoint at all", None])
+def test_corrupt_or_foreign_checkpoint(tmp_path, content):
+    run = tmp_path / "run"
+    train(tiny(**{"optim.max_steps": 10}), run, progress=False, report=False)
+    (run / "final.json").unlink()
+    ckpt = run / "checkpoints" / "last.safetensors"
+    if content is None:  # a valid safetensors file written by someone else
+        from safetensors.torch import save_file
+
+        save_file({"w": torch.zeros(2)}, str(ckpt))
+        match = "not a mechsparse checkpoint"
+    else:
+        ckpt.write_bytes(content)
+        match = "corrupt"
+    with pytest.raises(CheckpointError, match=match):
+        train(tiny(**{"optim.max_steps": 10}), run, resume=True, progress=False, report=False)
+
+
+def test_edge_bound_larger_than_the_graph(tmp_path):
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        train(tiny(**{"regularizer.edges_a": 101}), tmp_path / "r", progress=False, report=False)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    original = SparsityProblem.compute_cmp_state
+
+    def nan_after_12(self, x, a, step):
+        state = original(self, x, a, step)
+        if step >= 12:
+            state.loss = state.loss * float("nan")
+        return state
+
+    monkeypatch.setattr(SparsityProblem, "compute_cmp_state", nan_after_12)
+    with pytest.raises(TrainingDiverged, match="NaN or infinite"):
+        train(tiny(), tmp_path / "run", progress=False, report=False)
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.safetensors")
+    assert state["step"] == 10
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+    assert not (tmp_path / "run" / "final.json").exists()
