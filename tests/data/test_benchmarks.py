@@ -260,6 +260,7 @@ def test_user_graphs():
     temporal[3, 0] = 1
     bench = load_benchmark(TEMPORAL, n_samples=300, graph=temporal.tolist())
     assert bench.n_edges_z == 11 and bench.params["graph_source"] == "user"
+    assert bench.params["graph"] == temporal.tolist()
 
 
 def test_other_dimensions():
@@ -323,3 +324,18 @@ def test_bad_input_temporal(kwargs, error, match):
 def test_bad_input_combinations(name, kwargs, match):
     with pytest.raises(ValueError, match=match):
         load_benchmark(name, n_samples=300, **kwargs)
+
+
+def test_sinusoid_kernel_matches_direct_formula():
+    from mechsparse.data.benchmarks import _sinusoid_sums
+
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal((40_000, 7)) * 3  # wide arguments, several row chunks
+    graph = rng.binomial(1, 0.5, size=(12, 7))
+    sin_sum, cos_sum = _sinusoid_sums(u, graph, with_cos=True)
+    omega, phase = omega_phase(12)
+    args = omega[None, :, None] * u[:, None, :] + phase[None, :, None]
+    np.testing.assert_allclose(sin_sum, sinusoid_sum(u, graph), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        cos_sum, (np.cos(args) * graph[None]).sum(axis=2), rtol=0, atol=1e-12
+    )
