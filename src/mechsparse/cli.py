@@ -181,16 +181,19 @@ def _cmd_generate(args: argparse.Namespace) -> None:
     print(f"\nsaved to {out}")
 
 
-def _benchmark_summary(b) -> str:
+def _benchmark_summary(b, *, sizes: bool = True) -> str:
     from mechsparse.report.text import format_graph, format_graphs_side_by_side
     from mechsparse.theory import entangled_groups, entanglement_graph, fully_disentangled
 
     gz = b.graph_z if b.T >= 2 else None
-    lines = [
-        f"{b.name}: {b.train.n:,} train / {b.valid.n:,} valid / {b.test.n:,} test sequences, "
-        f"T = {b.T}, d_z = {b.d_z}, d_x = {b.d_x}, d_a = {b.d_a} ({b.aux_type or 'no auxiliary variable'})",
-        b.description,
-    ]
+    graph = b.params.get("graph")
+    title = b.name + (f" with graph {graph}" if isinstance(graph, str) else "")
+    if b.params.get("density") is not None:
+        title += f" with a random graph of density {b.params['density']}"
+    head = f"T = {b.T}, d_z = {b.d_z}, d_x = {b.d_x}, d_a = {b.d_a} ({b.aux_type or 'no auxiliary variable'})"
+    if sizes:
+        head = f"{b.train.n:,} train / {b.valid.n:,} valid / {b.test.n:,} test sequences, " + head
+    lines = [f"{title}: {head}", b.description]
     blocks = []
     if gz is not None:
         blocks.append((f"G^z ({b.n_edges_z} edges)", format_graph(gz)))
@@ -221,7 +224,8 @@ def _cmd_theory(args: argparse.Namespace) -> None:
             raise ValueError("give either --benchmark or --graph-z/--graph-a, not both.")
         from mechsparse.data import load_benchmark
 
-        print(_benchmark_summary(load_benchmark(args.benchmark, n_samples=200, graph=args.graph)))
+        bench = load_benchmark(args.benchmark, n_samples=200, graph=args.graph)
+        print(_benchmark_summary(bench, sizes=False))
         return
     gz, ga = _read_graph(args.graph_z, "--graph-z"), _read_graph(args.graph_a, "--graph-a")
     if gz is None and ga is None:

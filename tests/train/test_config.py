@@ -72,3 +72,28 @@ def test_load_config_errors(tmp_path):
     bad.write_text("optim: [1, 2\n")
     with pytest.raises(ValueError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_paper_preset_builds_the_reference_model():
+    """REFERENCE_SPEC §2.2–2.3 and Appendix B: ≈13.2 M parameters, reference initial values."""
+    import math
+
+    import torch
+
+    from mechsparse.train import build_model
+
+    torch.manual_seed(0)
+    model = build_model(
+        preset("paper"), d_x=20, d_z=10, d_a=10, n_lags=0, learn_z=False, learn_a=True
+    )
+    n = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert abs(n - 13.2e6) / 13.2e6 < 0.005
+    assert float(model.prior.mask_a.expected_edges().detach()) == pytest.approx(99.33, abs=0.01)
+    assert float(model.decoder_std().detach()) == pytest.approx(math.exp(-5) + 1e-4, rel=1e-5)
+    _, var = model.prior.transition(None, torch.zeros(2, 10), None, model.prior.mask_a.sample(2))
+    assert torch.allclose(var, torch.full_like(var, 1.01e-4), rtol=1e-3)
+    temporal = build_model(
+        preset("paper"), d_x=20, d_z=10, d_a=0, n_lags=1, learn_z=True, learn_a=False
+    )
+    mean0, var0 = temporal.prior.initial()
+    assert torch.all(mean0 == 0) and torch.allclose(var0, torch.full_like(var0, 1 + 1e-6))

@@ -156,3 +156,15 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     assert state["step"] == 10
     assert all(torch.isfinite(v).all() for v in state["model"].values())
     assert not (tmp_path / "run" / "final.json").exists()
+
+
+def test_resume_with_a_larger_budget_extends_a_finished_run(tmp_path):
+    short = train(tiny(), tmp_path / "run", progress=False, report=False).final
+    assert short["step"] == 40
+    again = train(tiny(), tmp_path / "run", resume=True, progress=False, report=False).final
+    assert again == short  # finished: nothing is redone
+    longer = tiny(**{"optim.max_steps": 60})
+    extended = train(longer, tmp_path / "run", resume=True, progress=False, report=False).final
+    fresh = train(longer, tmp_path / "fresh", progress=False, report=False).final
+    assert extended["step"] == 60
+    assert extended["scores"] == fresh["scores"]

@@ -163,18 +163,21 @@ class Split:
 
     Attributes:
         x: observations, shape (n, T, d_x), float32.
-        z: ground-truth latents, shape (n, T, d_z), float32 (for evaluation only).
+        z: ground-truth latents, shape (n, T, d_z), float32 (for evaluation only); None for
+            data without ground truth (a user's own data).
         a: auxiliary variables, shape (n, T, d_a), float32, or None (temporal benchmarks).
             a[:, t] acts on the latents of frame t (the paper's a^{t-1} → z^t, re-indexed);
             for discrete auxiliary variables a is a one-hot regime indicator.
     """
 
     x: np.ndarray
-    z: np.ndarray
+    z: np.ndarray | None
     a: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        for key in ("x", "z") if self.a is None else ("x", "z", "a"):
+        for key in ("x", "z", "a"):
+            if key != "x" and getattr(self, key) is None:
+                continue
             value = getattr(self, key)
             if not isinstance(value, np.ndarray) or value.ndim != 3:
                 shape = getattr(value, "shape", type(value).__name__)
@@ -230,7 +233,12 @@ class Benchmark:
     @property
     def d_z(self) -> int:
         """Number of latents."""
-        return int(self.train.z.shape[2])
+        if self.train.z is not None:
+            return int(self.train.z.shape[2])
+        for graph in (self.graph_z, self.graph_a):
+            if graph is not None:
+                return int(graph.shape[0])
+        raise ValueError(f"{self.name!r} has no ground truth: its number of latents is unknown.")
 
     @property
     def d_x(self) -> int:

@@ -11,7 +11,14 @@ from mechsparse.train.config import (
     load_config,
     preset,
 )
-from mechsparse.train.loop import RunResult, TrainingDiverged, build_model, load_data, train
+from mechsparse.train.loop import (
+    RunResult,
+    TrainingDiverged,
+    build_model,
+    load_data,
+    load_trained_model,
+    train,
+)
 from mechsparse.train.regularizers import GraphBudget, Regularizer, SparsityProblem, linear_bound
 from mechsparse.train.run_dir import RunDir, RunDirError
 
@@ -35,6 +42,7 @@ __all__ = [
     "load_checkpoint",
     "load_config",
     "load_data",
+    "load_trained_model",
     "preset",
     "save_checkpoint",
     "train",

@@ -139,7 +139,10 @@ class OptimConfig:
     """Optimisation, budget, evaluation and bookkeeping.
 
     Attributes:
-        lr: Adam learning rate of every parameter except the edge logits.
+        lr: Adam learning rate of every parameter except the edge logits (and ℓ, below).
+        decoder_var_lr: learning rate of the decoder log-variance ℓ; None uses ``lr``. A larger
+            value lets the likelihood's noise level adapt in hundreds rather than thousands of
+            steps.
         batch_size: examples per minibatch.
         max_steps: stop after this many optimisation steps.
         max_minutes: stop after this much wall-clock time (None: no limit).
@@ -153,6 +156,7 @@ class OptimConfig:
     """
 
     lr: float = 5e-4
+    decoder_var_lr: float | None = None
     batch_size: int = 1024
     max_steps: int = 300_000
     max_minutes: float | None = None
@@ -250,6 +254,8 @@ class Config:
         if r.mask_lr is not None:
             _check(r.mask_lr > 0, "regularizer.mask_lr", r.mask_lr, "> 0")
         _check(o.lr > 0, "optim.lr", o.lr, "> 0")
+        if o.decoder_var_lr is not None:
+            _check(o.decoder_var_lr > 0, "optim.decoder_var_lr", o.decoder_var_lr, "> 0")
         for name in ("batch_size", "max_steps", "eval_every", "log_every", "checkpoint_every"):
             _check(getattr(o, name) >= 1, f"optim.{name}", getattr(o, name), "≥ 1")
         _check(o.eval_frames >= 100, "optim.eval_frames", o.eval_frames, "≥ 100")

@@ -32,7 +32,15 @@ from mechsparse.train.regularizers import (
 )
 from mechsparse.train.run_dir import RunDir
 
-__all__ = ["RunResult", "TrainingDiverged", "build_model", "load_data", "resolve_device", "train"]
+__all__ = [
+    "RunResult",
+    "TrainingDiverged",
+    "build_model",
+    "load_data",
+    "load_trained_model",
+    "resolve_device",
+    "train",
+]
 
 EVAL_BATCH = 4096
 FINAL_FRAMES = 100_000
@@ -145,15 +153,15 @@ class _Setup:
             self.budgets = ()
             learned = set() if regularizer is Regularizer.NONE else {"graph_z", "graph_a"}
         torch.manual_seed(config.seed)
-        self.model = build_model(
-            config,
-            d_x=data.d_x,
-            d_z=self.d_z,
-            d_a=data.d_a,
-            n_lags=self.n_lags,
-            learn_z="graph_z" in learned,
-            learn_a="graph_a" in learned,
-        ).to(self.device)
+        self.dims = {
+            "d_x": data.d_x,
+            "d_z": self.d_z,
+            "d_a": data.d_a,
+            "n_lags": self.n_lags,
+            "learn_z": "graph_z" in learned,
+            "learn_a": "graph_a" in learned,
+        }
+        self.model = build_model(config, **self.dims).to(self.device)
         self.problem = SparsityProblem(
             self.model,
             regularizer,
@@ -163,7 +171,11 @@ class _Setup:
             d_x=data.d_x,
         )
         self.optimizer = build_optimizer(
-            self.problem, lr=o.lr, mask_lr=r.mask_lr, dual_lr=r.dual_lr
+            self.problem,
+            lr=o.lr,
+            mask_lr=r.mask_lr,
+            dual_lr=r.dual_lr,
+            decoder_var_lr=o.decoder_var_lr,
         )
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         to = lambda arr: None if arr is None else torch.as_tensor(arr, device=self.device)  # noqa: E731
@@ -179,6 +191,7 @@ class _Setup:
         return {
             "step": step,
             "elapsed_s": elapsed,
+            "dims": self.dims,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "problem": self.problem.state_dict(),
@@ -275,7 +288,12 @@ def train(
     run = RunDir(out_dir)
     has_checkpoint = run.prepare(config, resume=resume)
     if resume and run.final.is_file():
-        return RunResult(run.path, run.read_final())
+        final = run.read_final()
+        budget_s = None if config.optim.max_minutes is None else 60 * config.optim.max_minutes
+        if final["step"] >= config.optim.max_steps or (
+            budget_s is not None and final["wall_time_s"] >= budget_s
+        ):
+            return RunResult(run.path, final)  # finished; a larger budget extends it instead
     if config.optim.n_threads is not None:
         torch.set_num_threads(config.optim.n_threads)
     data = load_data(config) if data is None else data
@@ -453,3 +471,25 @@ def _finite_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_finite_json(v) for v in value]
     return value
+
+
+def load_trained_model(run_dir: str | Path, *, device: str = "cpu") -> LatentCausalVAE:
+    """The model of a run directory, rebuilt from its config.yaml and last checkpoint.
+
+    The architecture sizes come from the config and the data dimensions from the checkpoint,
+    so nothing is unpickled. Raises ``CheckpointError`` for a missing or foreign checkpoint.
+    """
+    from mechsparse.train.config import load_config
+
+    run = RunDir(run_dir)
+    config = load_config(run.config)
+    state = load_checkpoint(run.checkpoint)
+    if "dims" not in state or "model" not in state:
+        raise CheckpointError(f"{str(run.checkpoint)!r} lacks the model or its dimensions.")
+    dims = {k: (bool(v) if k.startswith("learn") else int(v)) for k, v in state["dims"].items()}
+    model = build_model(config, **dims)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        raise CheckpointError(f"{str(run.checkpoint)!r} does not match its config: {err}") from err
+    return model.to(resolve_device(device)).eval()

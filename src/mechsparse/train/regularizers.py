@@ -180,14 +180,28 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
 
 
 def build_optimizer(
-    problem: SparsityProblem, *, lr: float, mask_lr: float | None, dual_lr: float
+    problem: SparsityProblem,
+    *,
+    lr: float,
+    mask_lr: float | None,
+    dual_lr: float,
+    decoder_var_lr: float | None = None,
 ) -> cooper.optim.CooperOptimizer:
-    """The primal Adam (edge logits in their own parameter group) and, for the constraint, the
-    dual SGD with ``maximize=True``, wrapped in cooper's simultaneous optimizer."""
+    """The primal Adam and, for the constraint, the dual SGD with ``maximize=True``, wrapped in
+    cooper's simultaneous optimizer.
+
+    The edge logits α and the decoder log-variance ℓ get their own parameter groups so that
+    their learning rates can differ from the networks' (None: the same as ``lr``).
+    """
+    model = problem.model
     mask_params = [p for mask in problem.masks().values() for p in mask.parameters()]
-    mask_ids = {id(p) for p in mask_params}
-    other = [p for p in problem.model.parameters() if p.requires_grad and id(p) not in mask_ids]
-    groups = [{"params": other, "lr": lr}]
+    var_params = [model.decoder_logvar]
+    special = {id(p) for p in mask_params + var_params}
+    other = [p for p in model.parameters() if p.requires_grad and id(p) not in special]
+    groups = [
+        {"params": other, "lr": lr},
+        {"params": var_params, "lr": lr if decoder_var_lr is None else decoder_var_lr},
+    ]
     if mask_params:
         groups.append({"params": mask_params, "lr": lr if mask_lr is None else mask_lr})
     primal = torch.optim.Adam(groups)
