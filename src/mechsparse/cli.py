@@ -1,7 +1,9 @@
 """Command-line interface: parses arguments, builds a Config, calls the library.
 
 Every command is a thin wrapper over a public function (``load_benchmark``, ``save_benchmark``,
-``entanglement_graph``, ``train``, ``write_report``); nothing here is missing from the Python API.
+``entanglement_graph``, ``train``, ``write_report``, and for your own data ``read_data``,
+``MechanismSparsityVAE``, ``write_latents`` and ``mechsparse.graph_export``); nothing here is
+missing from the Python API.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from mechsparse.data.files import LATENT_FORMATS
+from mechsparse.graph_export import GRAPH_FORMATS
 
 __all__ = ["main"]
 
@@ -79,27 +84,75 @@ def _parser() -> argparse.ArgumentParser:
     ):
         r = sub.add_parser(name, help=help_text)
         _add_data_args(r, required=False)
-        r.add_argument("--regularizer", choices=("none", "penalty", "constraint"))
-        r.add_argument("--coef", type=float, help="penalty coefficient")
-        r.add_argument(
-            "--edges", type=_edges, help="constraint bound k for every learned graph, or 'true'"
-        )
-        r.add_argument("--edges-z", type=_edges, help="bound for G^z only")
-        r.add_argument("--edges-a", type=_edges, help="bound for G^a only")
-        r.add_argument("--preset", choices=("fast", "paper"), help="fast (CPU default) or paper")
-        r.add_argument("--seed", type=int, help="training seed (init, minibatches, mask noise)")
-        r.add_argument("--max-steps", type=int)
-        r.add_argument("--max-minutes", type=float)
-        r.add_argument("--config", help="YAML config file (CLI flags override it)")
-        r.add_argument("--device", choices=("auto", "cpu", "cuda"))
-        r.add_argument("--threads", type=int, help="torch CPU threads")
-        r.add_argument("--out", required=True, help="run directory")
-        r.add_argument("--resume", action="store_true", help="continue the run in --out")
-        r.add_argument("--no-progress", action="store_true", help="no progress bar")
+        _add_training_args(r)
 
     rep = sub.add_parser("report", help="rebuild report.html of a run directory")
     rep.add_argument("run_dir")
+
+    f = sub.add_parser(
+        "fit",
+        help="train on your own data (.npz, CSV or Parquet) and write a run directory",
+        description="Train a mechanism-sparsity VAE on your own data. The constraint bound "
+        "defaults to 20%% of each learned graph's possible edges; set it with --edges, or use "
+        "--coef c (penalty) or --regularizer none.",
+    )
+    f.add_argument("data", help="training data: .npz (keys x, optional a), .csv or .parquet")
+    f.add_argument("--latents", type=int, required=True, help="number of latents K")
+    f.add_argument("--valid", help="validation data (default: 10%% of DATA's sequences)")
+    _add_table_args(f)
+    _add_training_args(f)
+    f.add_argument(
+        "--overwrite", action="store_true", help="replace a previous run or model in --out"
+    )
+
+    e = sub.add_parser("encode", help="posterior means of the latents of DATA under a fitted model")
+    e.add_argument("run_dir", help="run directory of `mechsparse fit` (or a saved model)")
+    e.add_argument("data", help=".npz, .csv or .parquet with the model's feature columns")
+    e.add_argument("--out", required=True, help="output file (.npz, .csv or .parquet)")
+    e.add_argument("--format", choices=LATENT_FORMATS, help="default: from the --out suffix")
+    _add_table_args(e)
+    e.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    e.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+
+    gr = sub.add_parser("graph", help="print or export the learned graphs of a fitted model")
+    gr.add_argument("run_dir", help="run directory of `mechsparse fit` (or a saved model)")
+    gr.add_argument("--format", choices=GRAPH_FORMATS, default="text")
+    gr.add_argument("--out", help="write to this file instead of printing")
+    gr.add_argument("--threshold", type=float, default=0.5, help="edge learned when σ(α) > this")
+    gr.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     return parser
+
+
+def _add_training_args(r: argparse.ArgumentParser) -> None:
+    """The regulariser, budget, config and run-directory options of train, demo and fit."""
+    r.add_argument("--regularizer", choices=("none", "penalty", "constraint"))
+    r.add_argument("--coef", type=float, help="penalty coefficient")
+    r.add_argument(
+        "--edges", type=_edges, help="constraint bound k for every learned graph, or 'true'"
+    )
+    r.add_argument("--edges-z", type=_edges, help="bound for G^z only")
+    r.add_argument("--edges-a", type=_edges, help="bound for G^a only")
+    r.add_argument("--preset", choices=("fast", "paper"), help="fast (CPU default) or paper")
+    r.add_argument("--seed", type=int, help="training seed (init, minibatches, mask noise)")
+    r.add_argument("--max-steps", type=int)
+    r.add_argument("--max-minutes", type=float)
+    r.add_argument("--config", help="YAML config file (CLI flags override it)")
+    r.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    r.add_argument("--threads", type=int, help="torch CPU threads")
+    r.add_argument("--out", required=True, help="run directory")
+    r.add_argument("--resume", action="store_true", help="continue the run in --out")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_table_args(p: argparse.ArgumentParser) -> None:
+    """How to read a long-format CSV/Parquet table into sequences (see mechsparse.data.files)."""
+    p.add_argument("--window", type=int, help="frames T per sequence; longer ones are cut")
+    p.add_argument("--stride", type=int, help="frames between window starts (default: T)")
+    p.add_argument("--sequence-col", help="column grouping rows into sequences")
+    p.add_argument("--time-col", help="column ordering the rows of a sequence")
+    p.add_argument("--feature-cols", help="feature columns, comma-separated names or patterns")
+    p.add_argument("--action-cols", help="continuous action columns (names or patterns)")
+    p.add_argument("--regime-col", help="integer regime column")
 
 
 def _config_from_args(args: argparse.Namespace, default_preset: str):
@@ -110,12 +163,12 @@ def _config_from_args(args: argparse.Namespace, default_preset: str):
         base = preset(args.preset).updated(
             {k: v for k, v in base.to_dict().items() if k != "preset"}
         )
-    overrides = {
-        "data.benchmark": args.benchmark,
-        "data.graph": args.graph,
-        "data.density": args.density,
-        "data.n_samples": args.n_samples,
-        "data.data_seed": args.data_seed,
+    overrides = {  # fit has no data options: its data come from a file
+        "data.benchmark": getattr(args, "benchmark", None),
+        "data.graph": getattr(args, "graph", None),
+        "data.density": getattr(args, "density", None),
+        "data.n_samples": getattr(args, "n_samples", None),
+        "data.data_seed": getattr(args, "data_seed", None),
         "regularizer.kind": args.regularizer,
         "regularizer.coef": args.coef,
         "regularizer.edges_z": args.edges_z if args.edges_z is not None else args.edges,
@@ -264,6 +317,176 @@ def _cmd_report(args: argparse.Namespace) -> None:
     print(write_report(Path(args.run_dir)))
 
 
+# --------------------------------------------------------------------- your own data
+def _fit_estimator(args: argparse.Namespace):
+    """The MechanismSparsityVAE that ``fit`` trains: the train options and --config resolved
+    by ``_config_from_args``, handed over as the estimator's parameters."""
+    from mechsparse.estimator import _RESERVED, MechanismSparsityVAE
+
+    if args.regularizer is None and args.coef is not None:
+        args.regularizer = "penalty"  # --coef c selects the penalty
+    config = _config_from_args(args, "fast")
+    r, o = config.regularizer, config.optim
+    edges = None
+    if r.kind == "constraint":
+        given = {
+            "graph_z": args.edges_z if args.edges_z is not None else args.edges,
+            "graph_a": args.edges_a if args.edges_a is not None else args.edges,
+        }
+        for graph, from_file in (("graph_z", r.edges_z), ("graph_a", r.edges_a)):
+            if given[graph] == "true":
+                raise ValueError(
+                    "--edges true uses a ground-truth graph, which your data do not have; give "
+                    "an integer bound k (or leave it out for 20% of the possible edges)."
+                )
+            if given[graph] is None and isinstance(from_file, int):
+                given[graph] = from_file  # an integer bound from --config
+        if any(v is not None for v in given.values()):
+            edges = given
+    overrides = {
+        f"{section}.{key}": value
+        for section, values in config.to_dict().items()
+        if isinstance(values, dict) and section != "data"
+        for key, value in values.items()
+        if f"{section}.{key}" not in _RESERVED
+    }
+    return MechanismSparsityVAE(
+        args.latents,
+        regularizer=r.kind,
+        edges=edges,
+        coef=r.coef if r.kind == "penalty" else None,
+        preset=config.preset,
+        seed=config.seed,
+        max_steps=o.max_steps,
+        max_minutes=o.max_minutes,
+        device=o.device,
+        n_threads=o.n_threads,
+        config_overrides=overrides,
+        verbose=not args.no_progress,
+    )
+
+
+def _read_user_data(path: str, args: argparse.Namespace, **defaults):
+    """read_data with the table options of the command line (``defaults`` fill the gaps)."""
+    import warnings
+
+    from mechsparse.data.files import DroppedRowsWarning, read_data
+
+    options = {
+        "window": args.window,
+        "stride": args.stride,
+        "sequence_col": args.sequence_col,
+        "time_col": args.time_col,
+        "feature_cols": args.feature_cols,
+        "action_cols": args.action_cols,
+        "regime_col": args.regime_col,
+    }
+    for key, value in defaults.items():
+        if options.get(key) is None:
+            options[key] = value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DroppedRowsWarning)  # the summary line reports it
+        data = read_data(path, **options)
+    print(data.summary(), flush=True)
+    return data
+
+
+def _cmd_fit(args: argparse.Namespace) -> None:
+    import shutil
+    import tempfile
+
+    from mechsparse.estimator import MIN_SEQUENCES, is_model_dir
+    from mechsparse.graph_export import graphs_text
+
+    out = Path(args.out)
+    if args.resume and args.overwrite:
+        raise ValueError(
+            "--resume continues the run in --out and --overwrite replaces it; pick one."
+        )
+    replace = False
+    if out.is_dir() and any(out.iterdir()) and not args.resume:
+        if not is_model_dir(out):
+            raise FileExistsError(
+                f"output directory {str(out)!r} already holds other files; choose a new or "
+                "empty directory (nothing was written)."
+            )
+        if not args.overwrite:
+            raise FileExistsError(
+                f"output directory {str(out)!r} already holds a run; pass --overwrite to replace "
+                "it or --resume to continue it (nothing was written)."
+            )
+        replace = True
+    estimator = _fit_estimator(args)
+    data = _read_user_data(args.data, args, min_sequences=MIN_SEQUENCES)
+    valid = _read_user_data(args.valid, args, window=data.T) if args.valid else None
+    old = None
+    if replace:  # keep the previous run until the new one has finished
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+    print(f"\ntraining ({estimator.preset} preset, {estimator.regularizer}) → {out}", flush=True)
+    try:
+        estimator.fit(data, x_valid=valid, run_dir=out, resume=args.resume)
+    except BaseException:
+        if old is not None:
+            shutil.rmtree(out, ignore_errors=True)
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    est = estimator
+    bounds = ", ".join(f"E|G^{g[-1]}| ≤ {k}" for g, k in est.edges_.items() if k is not None)
+    print(f"\nstep {est.final_.get('step')}" + (f", constraint {bounds}" if bounds else ""))
+    nll = (est.final_.get("scores") or {}).get("test/nll")
+    if nll is not None:
+        print(f"validation ELBO per observed scalar: {-nll:.4f}")
+    probs = (est.edge_probabilities_z_, est.edge_probabilities_a_, est.action_names_)
+    print(graphs_text(*probs, list_edges=False))
+    print(f"\nrun directory: {out}\nreport: {out / 'report.html'}")
+    print(f"next: mechsparse graph {out}   |   mechsparse encode {out} DATA --out latents.csv")
+
+
+def _cmd_encode(args: argparse.Namespace) -> None:
+    from mechsparse.data.files import check_output_path, write_latents
+    from mechsparse.estimator import MechanismSparsityVAE
+
+    check_output_path(args.out, overwrite=args.overwrite, what="latents")
+    est = MechanismSparsityVAE.load(args.run_dir, device=args.device)
+    defaults: dict = {"window": est.n_timesteps_}
+    if not str(args.data).lower().endswith(".npz"):
+        info = est.data_info_
+        defaults["sequence_col"] = info.get("sequence_col")
+        defaults["time_col"] = info.get("time_col")
+        if info.get("named_features"):
+            defaults["feature_cols"] = [str(n) for n in est.feature_names_in_]
+    data = _read_user_data(args.data, args, **defaults)
+    z = est.transform(data)
+    path = write_latents(args.out, z, data, format=args.format, overwrite=args.overwrite)
+    print(f"wrote z {z.shape} with the source rows of every frame to {path}")
+
+
+def _cmd_graph(args: argparse.Namespace) -> None:
+    from mechsparse.data.files import atomic_write, check_output_path
+    from mechsparse.estimator import MechanismSparsityVAE
+    from mechsparse.graph_export import graphs_csv, graphs_graphml, graphs_text
+
+    if args.out:
+        check_output_path(args.out, overwrite=args.overwrite, what="graph")
+    est = MechanismSparsityVAE.load(args.run_dir, device="cpu")
+    export = {"text": graphs_text, "csv": graphs_csv, "graphml": graphs_graphml}[args.format]
+    text = export(
+        est.edge_probabilities_z_,
+        est.edge_probabilities_a_,
+        est.action_names_,
+        threshold=args.threshold,
+    )
+    if args.out:
+        atomic_write(Path(args.out), lambda tmp: Path(tmp).write_text(text))
+        print(f"wrote the learned graphs ({args.format}) to {args.out}")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mechsparse`` command; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -285,6 +508,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _cmd_train(args, default_preset="fast")
         elif args.command == "report":
             _cmd_report(args)
+        elif args.command == "fit":
+            _cmd_fit(args)
+        elif args.command == "encode":
+            _cmd_encode(args)
+        elif args.command == "graph":
+            _cmd_graph(args)
     except (ValueError, TypeError, FileNotFoundError, FileExistsError, RuntimeError) as err:
         print(f"mechsparse {args.command}: error: {err}", file=sys.stderr)
         return 2

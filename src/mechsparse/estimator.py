@@ -142,6 +142,9 @@ class MechanismSparsityVAE(BaseEstimator):
         n_features_in_: d_x.
         feature_names_in_: (d_x,) feature names (``x0``, ... for unnamed arrays).
         n_timesteps_: T of the training sequences.
+        data_info_: where the training data came from: ``source``, ``named_features``,
+            ``sequence_col``, ``time_col`` and ``stride`` (tables), ``n_train``, ``n_valid``
+            and ``valid`` (``"held out"`` or ``"given"``).
         aux_type_: ``"continuous"``, ``"discrete"`` or None.
         action_names_: names of G^a's columns: the action names, or ``"<regime>=<value>"``.
         regime_values_: (d_a,) sorted regime labels seen by ``fit``, or None.
@@ -217,73 +220,7 @@ class MechanismSparsityVAE(BaseEstimator):
             TrainingDiverged: the loss became NaN or infinite.
         """
         params = self._checked_params()
-        data = _Inputs.read(x, a, "x", "a")
-        if data.x.shape[0] < MIN_SEQUENCES:
-            raise ValueError(
-                f"x has {data.x.shape[0]} sequences; fit needs at least {MIN_SEQUENCES}."
-            )
-        if data.a is None and data.x.shape[1] == 1:
-            raise ValueError(
-                "x has T = 1 frame per sequence and no a: mechanism sparsity needs a "
-                "temporal graph (sequences with T ≥ 2) or an auxiliary variable a (actions "
-                "or regimes) to learn."
-            )
-        if x_valid is None:
-            if a_valid is not None:
-                raise ValueError("a_valid was given without x_valid.")
-            train_part, valid_part = data.split(params["valid_fraction"], params["seed"])
-        else:
-            valid = _Inputs.read(x_valid, a_valid, "x_valid", "a_valid")
-            data.check_compatible(valid)
-            train_part, valid_part = data, valid
-        vocabulary = None
-        if data.is_regime:
-            vocabulary = np.unique(data.a)  # sorted regime labels of all of fit's a
-        mean, scale = _standardisation(train_part.x, data.feature_names, params["standardize"])
-        d_a = 0 if data.a is None else (len(vocabulary) if data.is_regime else data.a.shape[2])
-        edges = _resolve_edges(params, k=params["n_latents"], d_a=d_a, T=data.x.shape[1])
-        config = self._config(params, edges, data.source)
-        meta = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "mechsparse_version": __version__,
-            "params": _json_params(self.get_params(deep=False)),
-            "n_features_in": int(data.x.shape[2]),
-            "feature_names": list(data.feature_names),
-            "named_features": data.named,
-            "n_timesteps": int(data.x.shape[1]),
-            "aux_type": None
-            if data.a is None
-            else ("discrete" if data.is_regime else "continuous"),
-            "action_names": None if data.a is None else _action_names(data, vocabulary),
-            "regime_name": data.regime_name,
-            "regime_values": None if vocabulary is None else vocabulary.tolist(),
-            "standardize": params["standardize"],
-            "mean": mean.tolist(),
-            "scale": scale.tolist(),
-            "edges": edges,
-            "data": {
-                "source": data.source,
-                **data.table_options,
-                "n_train": int(train_part.x.shape[0]),
-                "n_valid": int(valid_part.x.shape[0]),
-                "valid": "held out" if x_valid is None else "given",
-            },
-        }
-        splits = {
-            name: Split(x=_standardised(part.x, meta), z=None, a=_encoded_a(part, meta))
-            for name, part in (("train", train_part), ("valid", valid_part))
-        }
-        bench = Benchmark(
-            name=data.source,
-            train=splits["train"],
-            valid=splits["valid"],
-            test=splits["valid"],
-            graph_z=None,
-            graph_a=None,
-            aux_type=meta["aux_type"],
-            params={"source": data.source, "n_sequences": int(data.x.shape[0])},
-        )
+        config, meta, bench = self._prepare(params, x, a, x_valid, a_valid)
         temporary = run_dir is None
         if temporary:
             if resume:
@@ -317,6 +254,81 @@ class MechanismSparsityVAE(BaseEstimator):
         """``fit`` with the same arguments, then ``transform(x, a)``."""
         self.fit(x, a, x_valid=x_valid, a_valid=a_valid, run_dir=run_dir, resume=resume)
         return self.transform(x, a)
+
+    def _prepare(
+        self, params: dict[str, Any], x: Any, a: Any, x_valid: Any, a_valid: Any
+    ) -> tuple[Config, dict[str, Any], Benchmark]:
+        """Check the data, split off the validation sequences, learn the standardisation and
+        the regime vocabulary; return the run's config, the model's metadata (estimator.json)
+        and the Benchmark (without ground truth) that ``train`` runs on."""
+        data = _Inputs.read(x, a, "x", "a")
+        if data.x.shape[0] < MIN_SEQUENCES:
+            raise ValueError(
+                f"x has {data.x.shape[0]} sequences; fit needs at least {MIN_SEQUENCES}."
+            )
+        if data.a is None and data.x.shape[1] == 1:
+            raise ValueError(
+                "x has T = 1 frame per sequence and no a: mechanism sparsity needs a "
+                "temporal graph (sequences with T ≥ 2) or an auxiliary variable a (actions "
+                "or regimes) to learn."
+            )
+        if x_valid is None:
+            if a_valid is not None:
+                raise ValueError("a_valid was given without x_valid.")
+            train_part, valid_part = data.split(params["valid_fraction"], params["seed"])
+        else:
+            valid = _Inputs.read(x_valid, a_valid, "x_valid", "a_valid")
+            data.check_compatible(valid)
+            train_part, valid_part = data, valid
+        vocabulary = None
+        if data.is_regime:
+            vocabulary = np.unique(data.a)  # sorted regime labels of all of fit's a
+        mean, scale = _standardisation(train_part.x, data.feature_names, params["standardize"])
+        d_a = 0 if data.a is None else (len(vocabulary) if data.is_regime else data.a.shape[2])
+        edges = _resolve_edges(params, k=params["n_latents"], d_a=d_a, T=data.x.shape[1])
+        config = self._config(params, edges, data.source)
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "mechsparse_version": __version__,
+            "params": _json_params(self.get_params(deep=False)),
+            "n_features_in": int(data.x.shape[2]),
+            "feature_names": list(data.feature_names),
+            "n_timesteps": int(data.x.shape[1]),
+            "aux_type": None
+            if data.a is None
+            else ("discrete" if data.is_regime else "continuous"),
+            "action_names": None if data.a is None else _action_names(data, vocabulary),
+            "regime_name": data.regime_name,
+            "regime_values": None if vocabulary is None else vocabulary.tolist(),
+            "standardize": params["standardize"],
+            "mean": mean.tolist(),
+            "scale": scale.tolist(),
+            "edges": edges,
+            "data": {
+                "source": data.source,
+                "named_features": data.named,
+                **data.table_options,
+                "n_train": int(train_part.x.shape[0]),
+                "n_valid": int(valid_part.x.shape[0]),
+                "valid": "held out" if x_valid is None else "given",
+            },
+        }
+        splits = {
+            name: Split(x=_standardised(part.x, meta), z=None, a=_encoded_a(part, meta))
+            for name, part in (("train", train_part), ("valid", valid_part))
+        }
+        bench = Benchmark(
+            name=data.source,
+            train=splits["train"],
+            valid=splits["valid"],
+            test=splits["valid"],
+            graph_z=None,
+            graph_a=None,
+            aux_type=meta["aux_type"],
+            params={"source": data.source, "n_sequences": int(data.x.shape[0])},
+        )
+        return config, meta, bench
 
     # ------------------------------------------------------------------------- inference
     def transform(self, x: Any, a: Any = None) -> np.ndarray:
@@ -555,6 +567,7 @@ class MechanismSparsityVAE(BaseEstimator):
         self.mean_ = np.asarray(meta["mean"], dtype=np.float64)
         self.scale_ = np.asarray(meta["scale"], dtype=np.float64)
         self.edges_ = dict(meta.get("edges") or {})
+        self.data_info_ = dict(meta.get("data") or {})
         prior = model.prior
         for suffix, mask in (("z", prior.mask_z), ("a", prior.mask_a)):
             probs = None if mask is None else mask.probabilities().detach().cpu().numpy()
@@ -575,7 +588,8 @@ class MechanismSparsityVAE(BaseEstimator):
                 f"{self.n_features_in_}."
             )
         fitted = [str(n) for n in self.feature_names_in_]
-        if data.named and self._meta.get("named_features") and list(data.feature_names) != fitted:
+        named = self.data_info_.get("named_features", False)
+        if data.named and named and list(data.feature_names) != fitted:
             missing = [n for n in fitted if n not in data.feature_names]
             extra = [n for n in data.feature_names if n not in fitted]
             if missing or extra:

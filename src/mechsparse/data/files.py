@@ -347,7 +347,7 @@ def _as_regimes(a: np.ndarray, name: str) -> np.ndarray:
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
             raise ValueError(
-                f"{name} holds regime labels, which must be integers; got {a[first]!r} at "
+                f"{name} holds regime labels, which must be integers; got {_item(a[first])!r} at "
                 f"index {first}."
             )
     return a.astype(np.int64)
@@ -442,8 +442,8 @@ def from_frame(
             i = int(np.flatnonzero(same)[0])
             r1, r2 = sorted(int(r) for r in order[i : i + 2])
             raise ValueError(
-                f"{source}: sequence {labels[sorted_codes[i]]!r} has two rows at "
-                f"{time_col} = {sorted_times[i]!r} ({where.row(r1)} and {where.row(r2)})."
+                f"{source}: sequence {_item(labels[sorted_codes[i]])!r} has two rows at "
+                f"{time_col} = {_item(sorted_times[i])!r} ({where.row(r1)} and {where.row(r2)})."
             )
     else:
         order = np.argsort(codes, kind="stable")  # by sequence, file order within
@@ -570,7 +570,7 @@ def _regimes(col: pd.Series, name: str, where: _RowNamer) -> np.ndarray:
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
             f"{where.source}: regime column {name!r} must hold integer labels; got "
-            f"{values[i]!r} at {where.row(i)}."
+            f"{_item(values[i])!r} at {where.row(i)}."
         )
     return values.astype(np.int64)
 
@@ -608,6 +608,11 @@ def _times(col: pd.Series, name: str, where: _RowNamer) -> np.ndarray:
             f"{where.source}: time column {name!r} must hold numbers or ISO dates; got dtype "
             f"{col.dtype} ({err})."
         ) from err
+
+
+def _item(value: Any) -> Any:
+    """A numpy scalar as the plain Python value (for readable messages)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _plain(labels: np.ndarray) -> np.ndarray:
