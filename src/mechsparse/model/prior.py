@@ -80,6 +80,9 @@ class LatentPrior(nn.Module):
         mask_temperature: Gumbel-sigmoid temperature τ (reference 1.0).
         mask_hard: straight-through hard masks (reference: soft).
         mask_noise: ``"batch"`` (reference) or ``"example"`` mask noise.
+        residual: with ``n_lags = 1``, predict the change: μ_i = z_{t-1,i} + net_i(...) (the
+            reference's ``--output_delta``, off in its runs). The identity part of the
+            transition is then free and unmasked, so the graph only describes the change.
 
     Attributes:
         mask_z: G^z as a :class:`GumbelSigmoidMask` of shape (d_z, d_z) when ``n_lags == 1``,
@@ -104,6 +107,7 @@ class LatentPrior(nn.Module):
         mask_temperature: float = 1.0,
         mask_hard: bool = False,
         mask_noise: str = "batch",
+        residual: bool = False,
     ) -> None:
         super().__init__()
         self.d_z = check_positive_int(d_z, "d_z")
@@ -120,6 +124,7 @@ class LatentPrior(nn.Module):
         self.depth = check_positive_int(depth, "depth")
         self.hidden_bias = bool(hidden_bias)
         self.variance = check_choice(variance, "variance", VARIANCE_MODES)
+        self.residual = bool(residual) and n_lags == 1
 
         mask_kwargs = {
             "init_logit": mask_init_logit,
@@ -249,6 +254,8 @@ class LatentPrior(nn.Module):
         hidden = F.leaky_relu(hidden, LEAKY_RELU_SLOPE)  # (d_z, B, H)
         out = self.body(hidden)  # (d_z, B, n_outputs)
         mean = out[..., 0].transpose(0, 1)  # (B, d_z)
+        if self.residual:
+            mean = z_prev + mean
         if self.variance == "constant":
             variance = F.softplus(self.transition_raw_variance) + MIN_PRIOR_VARIANCE
             variance = variance.expand(batch, self.d_z)

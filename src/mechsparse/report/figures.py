@@ -365,4 +365,8 @@ def plot_training_curves(records: Sequence[Mapping]) -> Figure:
         ax.legend(fontsize=7)
         if title == "MCC":
             ax.set_ylim(0.0, 1.02)
+        if title == "loss":
+            # the per-dimension negative ELBO starts in the hundreds (decoder std e^-5) and ends
+            # below zero: a symmetric log scale shows both ends
+            ax.set_yscale("symlog", linthresh=1.0)
     return fig

@@ -82,6 +82,9 @@ class ModelConfig:
         mask_temperature: temperature τ of the Gumbel-sigmoid relaxation.
         mask_hard: straight-through hard samples instead of soft relaxed ones.
         mask_noise: one logistic-noise draw per minibatch (``batch``) or per ``example``.
+        prior_residual: the transition networks predict z_t − z_{t−1} (the identity part of a
+            temporal transition is free and not subject to G^z); the reference's
+            ``--output_delta``, off in the paper's runs.
         decoder_logvar_init: initial log-variance ℓ of the decoder (−10 in the reference).
         beta: weight of the KL term in the ELBO.
     """
@@ -99,6 +102,7 @@ class ModelConfig:
     mask_temperature: float = 1.0
     mask_hard: bool = False
     mask_noise: str = "batch"
+    prior_residual: bool = False
     decoder_logvar_init: float = -10.0
     beta: float = 1.0
 

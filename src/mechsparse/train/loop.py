@@ -121,6 +121,7 @@ def build_model(
         mask_temperature=m.mask_temperature,
         mask_hard=m.mask_hard,
         mask_noise=m.mask_noise,
+        residual=m.prior_residual,
     )
     return LatentCausalVAE(
         d_x,
