@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 import mechsparse
 from mechsparse import MechanismSparsityVAE
 from mechsparse.data import load_benchmark
+from mechsparse.estimator import ShortScheduleWarning
 from mechsparse.metrics import mcc
 from mechsparse.train import preset, train
 
@@ -275,6 +276,12 @@ def test_parameter_errors(bench):
             est.fit(x, a)
     with pytest.raises(ValueError, match="n_latents must be an integer >= 1"):
         MechanismSparsityVAE(0).fit(x, a)
+
+
+def test_a_budget_shorter_than_the_schedule_warns(bench):
+    overrides = {**TINY, "regularizer.schedule_steps": 40}
+    with pytest.warns(ShortScheduleWarning, match=r"final bound is 22 for graph_a \(k = 4\)"):
+        tiny(edges=4, config_overrides=overrides).fit(bench.train.x, bench.train.a)
 
 
 def test_penalty_and_none_regularizers(bench):

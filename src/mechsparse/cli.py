@@ -321,7 +321,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
 def _fit_estimator(args: argparse.Namespace):
     """The MechanismSparsityVAE that ``fit`` trains: the train options and --config resolved
     by ``_config_from_args``, handed over as the estimator's parameters."""
-    from mechsparse.estimator import _RESERVED, MechanismSparsityVAE
+    from mechsparse.estimator import RESERVED_CONFIG_KEYS, MechanismSparsityVAE
 
     if args.regularizer is None and args.coef is not None:
         args.regularizer = "penalty"  # --coef c selects the penalty
@@ -348,7 +348,7 @@ def _fit_estimator(args: argparse.Namespace):
         for section, values in config.to_dict().items()
         if isinstance(values, dict) and section != "data"
         for key, value in values.items()
-        if f"{section}.{key}" not in _RESERVED
+        if f"{section}.{key}" not in RESERVED_CONFIG_KEYS
     }
     return MechanismSparsityVAE(
         args.latents,
@@ -434,7 +434,7 @@ def _cmd_fit(args: argparse.Namespace) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    est = estimator
+    est = estimator  # fitted
     bounds = ", ".join(f"E|G^{g[-1]}| ≤ {k}" for g, k in est.edges_.items() if k is not None)
     print(f"\nstep {est.final_.get('step')}" + (f", constraint {bounds}" if bounds else ""))
     nll = (est.final_.get("scores") or {}).get("test/nll")

@@ -28,12 +28,10 @@ sequences (over all frames); the statistics are saved with the model and applied
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import tempfile
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
@@ -43,49 +41,51 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from mechsparse import __version__
-from mechsparse._validation import check_choice, check_positive_int
-from mechsparse.data.benchmarks import Benchmark, Split
-from mechsparse.data.files import UserData, as_sequences
-from mechsparse.train.checkpoint import (
-    CheckpointError,
-    atomic_write_text,
-    save_checkpoint,
+from mechsparse._estimator_inputs import (
+    Inputs,
+    action_names,
+    encoded_a,
+    standardisation,
+    standardised,
 )
-from mechsparse.train.config import PRESETS, REGULARIZERS, Config, preset
+from mechsparse._estimator_params import (
+    DEFAULT_EDGE_FRACTION,
+    RESERVED_CONFIG_KEYS,
+    ShortScheduleWarning,
+    build_config,
+    check_params,
+    json_params,
+    resolve_edges,
+    warn_short_schedule,
+)
+from mechsparse._model_dir import (
+    ESTIMATOR_FILE,
+    check_target_dir,
+    is_model_dir,
+    model_dims,
+    replace_dir,
+)
+from mechsparse.data.benchmarks import Benchmark, Split
+from mechsparse.train.checkpoint import CheckpointError, atomic_write_text, save_checkpoint
+from mechsparse.train.config import Config, load_config
 from mechsparse.train.evaluate import elbo_on, encode_means
-from mechsparse.train.loop import EVAL_BATCH, load_trained_model, resolve_device, train
+from mechsparse.train.loop import EVAL_BATCH, load_trained_model, train
 from mechsparse.train.run_dir import RunDir
 
 __all__ = [
     "DEFAULT_EDGE_FRACTION",
     "ESTIMATOR_FILE",
     "MIN_SEQUENCES",
+    "RESERVED_CONFIG_KEYS",
     "MechanismSparsityVAE",
+    "ShortScheduleWarning",
+    "is_model_dir",
 ]
 
-DEFAULT_EDGE_FRACTION = 0.2
-"""``edges=None`` bounds each learned graph by this fraction of its possible edges."""
 MIN_SEQUENCES = 10
 """Fewest sequences ``fit`` accepts (before the validation hold-out)."""
-ESTIMATOR_FILE = "estimator.json"
 FORMAT = "mechsparse-estimator"
 FORMAT_VERSION = 1
-GRAPHS = ("graph_z", "graph_a")
-
-# Config keys that the estimator's own parameters set; config_overrides may not touch them.
-_RESERVED = {
-    "preset": "preset",
-    "seed": "seed",
-    "model.n_latents": "n_latents",
-    "regularizer.kind": "regularizer",
-    "regularizer.coef": "coef",
-    "regularizer.edges_z": "edges",
-    "regularizer.edges_a": "edges",
-    "optim.max_steps": "max_steps",
-    "optim.max_minutes": "max_minutes",
-    "optim.device": "device",
-    "optim.n_threads": "n_threads",
-}
 
 
 class MechanismSparsityVAE(BaseEstimator):
@@ -219,7 +219,7 @@ class MechanismSparsityVAE(BaseEstimator):
             ValueError, TypeError: invalid parameters or data (nothing is written).
             TrainingDiverged: the loss became NaN or infinite.
         """
-        params = self._checked_params()
+        params = check_params(self)
         config, meta, bench = self._prepare(params, x, a, x_valid, a_valid)
         temporary = run_dir is None
         if temporary:
@@ -261,7 +261,7 @@ class MechanismSparsityVAE(BaseEstimator):
         """Check the data, split off the validation sequences, learn the standardisation and
         the regime vocabulary; return the run's config, the model's metadata (estimator.json)
         and the Benchmark (without ground truth) that ``train`` runs on."""
-        data = _Inputs.read(x, a, "x", "a")
+        data = Inputs.read(x, a, "x", "a")
         if data.x.shape[0] < MIN_SEQUENCES:
             raise ValueError(
                 f"x has {data.x.shape[0]} sequences; fit needs at least {MIN_SEQUENCES}."
@@ -277,28 +277,29 @@ class MechanismSparsityVAE(BaseEstimator):
                 raise ValueError("a_valid was given without x_valid.")
             train_part, valid_part = data.split(params["valid_fraction"], params["seed"])
         else:
-            valid = _Inputs.read(x_valid, a_valid, "x_valid", "a_valid")
+            valid = Inputs.read(x_valid, a_valid, "x_valid", "a_valid")
             data.check_compatible(valid)
             train_part, valid_part = data, valid
         vocabulary = None
         if data.is_regime:
             vocabulary = np.unique(data.a)  # sorted regime labels of all of fit's a
-        mean, scale = _standardisation(train_part.x, data.feature_names, params["standardize"])
+        mean, scale = standardisation(train_part.x, data.feature_names, params["standardize"])
         d_a = 0 if data.a is None else (len(vocabulary) if data.is_regime else data.a.shape[2])
-        edges = _resolve_edges(params, k=params["n_latents"], d_a=d_a, T=data.x.shape[1])
-        config = self._config(params, edges, data.source)
+        edges = resolve_edges(params, k=params["n_latents"], d_a=d_a, T=data.x.shape[1])
+        config = build_config(params, edges, data.source)
+        warn_short_schedule(config, edges, k=params["n_latents"], d_a=d_a)
         meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "mechsparse_version": __version__,
-            "params": _json_params(self.get_params(deep=False)),
+            "params": json_params(self.get_params(deep=False)),
             "n_features_in": int(data.x.shape[2]),
             "feature_names": list(data.feature_names),
             "n_timesteps": int(data.x.shape[1]),
             "aux_type": None
             if data.a is None
             else ("discrete" if data.is_regime else "continuous"),
-            "action_names": None if data.a is None else _action_names(data, vocabulary),
+            "action_names": None if data.a is None else action_names(data, vocabulary),
             "regime_name": data.regime_name,
             "regime_values": None if vocabulary is None else vocabulary.tolist(),
             "standardize": params["standardize"],
@@ -315,7 +316,7 @@ class MechanismSparsityVAE(BaseEstimator):
             },
         }
         splits = {
-            name: Split(x=_standardised(part.x, meta), z=None, a=_encoded_a(part, meta))
+            name: Split(x=standardised(part.x, meta), z=None, a=encoded_a(part, meta))
             for name, part in (("train", train_part), ("valid", valid_part))
         }
         bench = Benchmark(
@@ -344,14 +345,14 @@ class MechanismSparsityVAE(BaseEstimator):
         """
         self._check_fitted()
         data = self._checked_inputs(x, a)
-        z = encode_means(self.model_, self._tensor(_standardised(data.x, self._meta)), EVAL_BATCH)
+        z = encode_means(self.model_, self._tensor(standardised(data.x, self._meta)), EVAL_BATCH)
         return z[:, 0] if data.two_d else z
 
     def score(self, x: Any, a: Any = None) -> float:
         """Mean ELBO of the sequences, per observed scalar (the training's scaling).
 
-        One posterior sample and one mask sample per call, drawn with ``seed`` (so the same
-        data give the same score). Higher is better.
+        One posterior sample and one mask sample per call, drawn with the ``seed`` the model
+        was fitted with (so the same data give the same score). Higher is better.
 
         Args:
             x: observations in the layout of ``fit``.
@@ -368,12 +369,12 @@ class MechanismSparsityVAE(BaseEstimator):
                 "auxiliary variable it was fitted with."
             )
         device = next(self.model_.parameters()).device
-        x_t = self._tensor(_standardised(data.x, self._meta))
-        a_np = _encoded_a(data, self._meta)
+        x_t = self._tensor(standardised(data.x, self._meta))
+        a_np = encoded_a(data, self._meta)
         a_t = None if a_np is None else self._tensor(a_np)
         devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(int(self.seed))
+            torch.manual_seed(int(self._meta["params"]["seed"]))  # the fitted model's seed
             terms = elbo_on(self.model_, x_t, a_t, EVAL_BATCH)
         return -float(terms["nll"])
 
@@ -396,14 +397,14 @@ class MechanismSparsityVAE(BaseEstimator):
         """
         self._check_fitted()
         target = Path(path)
-        _check_target_dir(target, overwrite=overwrite)
+        check_target_dir(target, overwrite=overwrite)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             self.config_.save(tmp / "config.yaml")
             (tmp / "checkpoints").mkdir()
             state = {
                 "step": int(self.final_.get("step", 0)),
-                "dims": _model_dims(self.model_),
+                "dims": model_dims(self.model_),
                 "model": self.model_.state_dict(),
             }
             save_checkpoint(tmp / "checkpoints" / "last.safetensors", state)
@@ -412,7 +413,7 @@ class MechanismSparsityVAE(BaseEstimator):
                 tmp / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in self.history_)
             )
             atomic_write_text(tmp / ESTIMATOR_FILE, json.dumps(self._meta, indent=1))
-            _replace_dir(tmp, target)
+            replace_dir(tmp, target)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -452,7 +453,7 @@ class MechanismSparsityVAE(BaseEstimator):
                     f"expected {FORMAT!r} version {FORMAT_VERSION}"
                 )
             est = cls(**meta["params"])
-            params = est._checked_params()
+            params = check_params(est)
             required = (
                 "n_features_in",
                 "feature_names",
@@ -464,12 +465,19 @@ class MechanismSparsityVAE(BaseEstimator):
             missing = [k for k in required if k not in meta]
             if missing:
                 raise ValueError(f"missing entries {missing}")
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError, KeyError, ValueError) as err:
+        except (
+            json.JSONDecodeError,
+            UnicodeDecodeError,
+            AttributeError,
+            TypeError,
+            KeyError,
+            ValueError,
+        ) as err:
             raise ValueError(f"{str(meta_path)!r} is corrupt: {err}") from err
         run = RunDir(path)
         try:
             model = load_trained_model(path, device=device or params["device"])
-            config = _load_config(run.config)
+            config = load_config(run.config)
         except (CheckpointError, FileNotFoundError) as err:
             raise ValueError(f"cannot load the model in {str(path)!r}: {err}") from err
         final = json.loads(run.final.read_text()) if run.final.is_file() else {}
@@ -487,62 +495,6 @@ class MechanismSparsityVAE(BaseEstimator):
                 f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with your "
                 "data first, or load a fitted model with MechanismSparsityVAE.load(path)."
             )
-
-    def _checked_params(self) -> dict[str, Any]:
-        """Every parameter validated (the estimator's ``_parameter_constraints``)."""
-        p: dict[str, Any] = {}
-        p["n_latents"] = check_positive_int(self.n_latents, "n_latents")
-        p["regularizer"] = check_choice(self.regularizer, "regularizer", REGULARIZERS)
-        p["edges"] = _check_edges(self.edges, p["regularizer"])
-        p["coef"] = _check_coef(self.coef, p["regularizer"])
-        p["preset"] = check_choice(self.preset, "preset", tuple(PRESETS))
-        p["seed"] = check_positive_int(self.seed, "seed", minimum=0)
-        p["max_steps"] = (
-            None if self.max_steps is None else check_positive_int(self.max_steps, "max_steps")
-        )
-        p["max_minutes"] = _check_number(self.max_minutes, "max_minutes", allow_none=True)
-        p["device"] = check_choice(self.device, "device", ("auto", "cpu", "cuda"))
-        p["n_threads"] = (
-            None if self.n_threads is None else check_positive_int(self.n_threads, "n_threads")
-        )
-        for name in ("standardize", "verbose"):
-            if not isinstance(getattr(self, name), bool | np.bool_):
-                raise TypeError(f"{name} must be True or False; got {getattr(self, name)!r}.")
-            p[name] = bool(getattr(self, name))
-        fraction = _check_number(self.valid_fraction, "valid_fraction", allow_none=False)
-        if not 0 < fraction <= 0.5:
-            raise ValueError(f"valid_fraction must be in (0, 0.5]; got {fraction}.")
-        p["valid_fraction"] = fraction
-        p["config_overrides"] = _check_overrides(self.config_overrides)
-        return p
-
-    def _config(self, params: dict[str, Any], edges: dict[str, int | None], name: str) -> Config:
-        """The run's Config: preset → config_overrides → the estimator's parameters."""
-        try:
-            config = preset(params["preset"]).updated(params["config_overrides"])
-        except ValueError as err:
-            raise ValueError(f"config_overrides: {err}") from err
-        values: dict[str, Any] = {
-            "seed": params["seed"],
-            "data.benchmark": name,
-            "model.n_latents": params["n_latents"],
-            "regularizer.kind": params["regularizer"],
-            "regularizer.coef": params["coef"] or 0.0,
-            "regularizer.edges_z": edges["graph_z"],
-            "regularizer.edges_a": edges["graph_a"],
-            "optim.device": params["device"],
-            "optim.n_threads": params["n_threads"],
-        }
-        if params["max_steps"] is not None:
-            values["optim.max_steps"] = params["max_steps"]
-        if params["max_minutes"] is not None:
-            values["optim.max_minutes"] = params["max_minutes"]
-        config = config.updated(values)
-        try:
-            resolve_device(config.optim.device)
-            return config.validate()
-        except ValueError as err:
-            raise ValueError(f"invalid configuration: {err}") from err
 
     def _set_fitted(
         self,
@@ -578,9 +530,9 @@ class MechanismSparsityVAE(BaseEstimator):
         self.history_ = history
         self.run_dir_ = Path(run_dir)
 
-    def _checked_inputs(self, x: Any, a: Any) -> _Inputs:
+    def _checked_inputs(self, x: Any, a: Any) -> Inputs:
         """Read x and a for inference and check them against the fitted model."""
-        data = _Inputs.read(x, a, "x", "a")
+        data = Inputs.read(x, a, "x", "a")
         d = data.x.shape[2]
         if d != self.n_features_in_:
             raise ValueError(
@@ -627,374 +579,3 @@ class MechanismSparsityVAE(BaseEstimator):
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         device = next(self.model_.parameters()).device
         return torch.as_tensor(np.ascontiguousarray(array), device=device)
-
-
-# ---------------------------------------------------------------------------------- inputs
-@dataclass
-class _Inputs:
-    """x and a in the (n, T, ·) layout, with names and provenance."""
-
-    x: np.ndarray  # (n, T, d_x) float32
-    a: np.ndarray | None  # (n, T, d_a) float32, (n, T) int64 regimes, or None
-    is_regime: bool
-    two_d: bool  # x was (n, d_x)
-    feature_names: tuple[str, ...]
-    named: bool  # the names came with the data (a table or a DataFrame)
-    action_names: tuple[str, ...] | None
-    regime_name: str | None
-    source: str
-    table_options: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, x: Any, a: Any, x_name: str, a_name: str) -> _Inputs:
-        if isinstance(x, UserData):
-            if a is not None:
-                raise ValueError(f"{a_name} must be None when {x_name} is a UserData (it has a).")
-            return cls(
-                x=x.x,
-                a=x.a,
-                is_regime=x.aux_type == "discrete",
-                two_d=False,
-                feature_names=x.feature_names,
-                named=x.named_columns,
-                action_names=x.action_names,
-                regime_name=x.regime_name,
-                source=Path(x.source).name if x.source != "DataFrame" else x.source,
-                table_options={
-                    "sequence_col": x.sequence_col,
-                    "time_col": x.time_col,
-                    "stride": x.stride,
-                },
-            )
-        names = _column_names(x)
-        action_names = _column_names(a)
-        values = x.to_numpy() if names is not None else x
-        a_values = a.to_numpy() if action_names is not None else a
-        two_d = np.ndim(values) == 2
-        x3, a3, is_regime = as_sequences(values, a_values, x_name=x_name, a_name=a_name)
-        d_x = x3.shape[2]
-        return cls(
-            x=x3,
-            a=a3,
-            is_regime=is_regime,
-            two_d=two_d,
-            feature_names=names or tuple(f"x{j}" for j in range(d_x)),
-            named=names is not None,
-            action_names=None
-            if a3 is None or is_regime
-            else (action_names or tuple(f"a{j}" for j in range(a3.shape[2]))),
-            regime_name=a_name if is_regime else None,
-            source="DataFrame" if names is not None else "arrays",
-        )
-
-    def with_x(self, x: np.ndarray, names: tuple[str, ...]) -> _Inputs:
-        return _Inputs(
-            x=x,
-            a=self.a,
-            is_regime=self.is_regime,
-            two_d=self.two_d,
-            feature_names=names,
-            named=self.named,
-            action_names=self.action_names,
-            regime_name=self.regime_name,
-            source=self.source,
-            table_options=self.table_options,
-        )
-
-    def subset(self, index: np.ndarray) -> _Inputs:
-        out = self.with_x(self.x[index], self.feature_names)
-        out.a = None if self.a is None else self.a[index]
-        return out
-
-    def split(self, fraction: float, seed: int) -> tuple[_Inputs, _Inputs]:
-        """(train, valid): ``fraction`` of the sequences, drawn with ``seed``, held out."""
-        n = self.x.shape[0]
-        n_valid = max(1, round(fraction * n))
-        perm = np.random.default_rng(seed).permutation(n)
-        valid = np.sort(perm[:n_valid])
-        train_idx = np.sort(perm[n_valid:])
-        return self.subset(train_idx), self.subset(valid)
-
-    def check_compatible(self, other: _Inputs) -> None:
-        """The validation data must match the training data's layout."""
-        if other.x.shape[1:] != self.x.shape[1:]:
-            raise ValueError(
-                f"x_valid must have the (T, d_x) = {self.x.shape[1:]} of x; got "
-                f"{other.x.shape[1:]}."
-            )
-        if self.named and other.named and other.feature_names != self.feature_names:
-            raise ValueError(
-                f"x_valid's feature names {list(other.feature_names)} differ from x's "
-                f"{list(self.feature_names)}."
-            )
-        if (self.a is None) != (other.a is None) or self.is_regime != other.is_regime:
-            raise ValueError(
-                "x_valid must come with the same kind of auxiliary variable as x (a_valid "
-                "continuous, integer regimes, or none)."
-            )
-        if self.a is not None and not self.is_regime and other.a.shape[2] != self.a.shape[2]:
-            raise ValueError(
-                f"a_valid must have d_a = {self.a.shape[2]} like a; got {other.a.shape[2]}."
-            )
-        if self.is_regime:
-            unseen = np.setdiff1d(np.unique(other.a), np.unique(self.a))
-            if unseen.size:
-                raise ValueError(
-                    f"a_valid holds regimes {unseen[:10].tolist()} that a does not; every "
-                    "regime must occur in the training data."
-                )
-
-
-def _column_names(table: Any) -> tuple[str, ...] | None:
-    """The column names of a pandas DataFrame (None for anything else)."""
-    columns = getattr(table, "columns", None)
-    if columns is None or not hasattr(table, "to_numpy"):
-        return None
-    return tuple(str(c) for c in columns)
-
-
-def _action_names(data: _Inputs, vocabulary: np.ndarray | None) -> list[str]:
-    if vocabulary is not None:
-        return [f"{data.regime_name}={v}" for v in vocabulary.tolist()]
-    return list(data.action_names or ())
-
-
-def _standardised(x: np.ndarray, meta: dict[str, Any]) -> np.ndarray:
-    """(n, T, d_x) float32 x with the training statistics of ``meta`` applied."""
-    if not meta["standardize"]:
-        return x  # the values are used as given
-    mean = np.asarray(meta["mean"], dtype=np.float64)
-    scale = np.asarray(meta["scale"], dtype=np.float64)
-    return ((x - mean) / scale).astype(np.float32)
-
-
-def _encoded_a(data: _Inputs, meta: dict[str, Any]) -> np.ndarray | None:
-    """a as the model sees it: (n, T, d_a) float32, or one-hot (n, T, K_r) for regimes."""
-    if data.a is None:
-        return None
-    if not data.is_regime:
-        return data.a.astype(np.float32, copy=False)
-    vocabulary = np.asarray(meta["regime_values"], dtype=np.int64)
-    index = np.clip(np.searchsorted(vocabulary, data.a), 0, len(vocabulary) - 1)  # (n, T)
-    if not np.array_equal(vocabulary[index], data.a):
-        unseen = np.setdiff1d(np.unique(data.a), vocabulary)
-        raise ValueError(
-            f"a holds regimes {unseen[:10].tolist()} that fit never saw; the model knows "
-            f"regimes {vocabulary.tolist()}."
-        )
-    return np.eye(len(vocabulary), dtype=np.float32)[index]  # (n, T, K_r)
-
-
-def _standardisation(
-    x: np.ndarray, names: tuple[str, ...], standardize: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature mean and std over all frames of the training x (n, T, d_x)."""
-    d = x.shape[2]
-    if not standardize:
-        return np.zeros(d), np.ones(d)
-    frames = x.reshape(-1, d).astype(np.float64)  # (n·T, d_x)
-    mean, std = frames.mean(axis=0), frames.std(axis=0)
-    flat = (std == 0) | (std < 1e-7 * np.abs(mean))  # below float32 resolution
-    if flat.any():
-        j = int(np.flatnonzero(flat)[0])
-        raise ValueError(
-            f"feature {names[j]!r} (column {j}) is constant in the training data (std "
-            f"{std[j]:.3g}); it carries no information and cannot be standardised. Drop it."
-        )
-    return mean, std
-
-
-# -------------------------------------------------------------------------------- params
-def _check_number(value: Any, name: str, *, allow_none: bool) -> float | None:
-    if value is None and allow_none:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive number; got {value!r}.")
-    return float(value)
-
-
-def _check_edges(edges: Any, regularizer: str) -> dict[str, int | None] | None:
-    """``edges`` as ``{"graph_z": k or None, "graph_a": k or None}`` (None: default)."""
-    if edges is None:
-        return None
-    if regularizer != "constraint":
-        raise ValueError(
-            f"edges bounds the constraint; it does not apply to regularizer={regularizer!r}. "
-            "Use regularizer='constraint' or leave edges=None."
-        )
-    if isinstance(edges, str):
-        raise ValueError(
-            f"edges must be an integer bound k ≥ 0 or a mapping of them; got {edges!r}. "
-            "('true', the ground-truth edge count, exists only for the synthetic benchmarks.)"
-        )
-    if isinstance(edges, Mapping):
-        unknown = sorted(set(edges) - set(GRAPHS))
-        if unknown:
-            raise ValueError(f"edges keys must be among {list(GRAPHS)}; got {unknown}.")
-        out = {}
-        for g in GRAPHS:
-            value = edges.get(g)
-            out[g] = (
-                None if value is None else check_positive_int(value, f"edges[{g!r}]", minimum=0)
-            )
-        return out
-    k = check_positive_int(edges, "edges", minimum=0)
-    return dict.fromkeys(GRAPHS, k)
-
-
-def _check_coef(coef: Any, regularizer: str) -> float | None:
-    if regularizer == "penalty":
-        if coef is None:
-            raise ValueError(
-                "regularizer='penalty' needs coef, the penalty coefficient c > 0 (e.g. coef=1.0)."
-            )
-        return _check_number(coef, "coef", allow_none=False)
-    if coef is not None:
-        raise ValueError(
-            f"coef is the penalty coefficient; it does not apply to regularizer={regularizer!r}. "
-            "Use regularizer='penalty' or leave coef=None."
-        )
-    return None
-
-
-def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, Mapping) and not prefix:
-            out.update(_flatten(value, prefix=f"{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
-def _check_overrides(overrides: Any) -> dict[str, Any]:
-    if overrides is None:
-        return {}
-    if not isinstance(overrides, Mapping):
-        raise TypeError(
-            f"config_overrides must be a mapping of config keys; got {type(overrides).__name__}."
-        )
-    flat = _flatten(overrides)
-    for key in flat:
-        if not isinstance(key, str):
-            raise TypeError(f"config_overrides keys must be strings; got {key!r}.")
-        if key in _RESERVED:
-            raise ValueError(
-                f"config_overrides key {key!r} is set by the estimator's parameter "
-                f"{_RESERVED[key]!r}; pass it there."
-            )
-        if key.startswith("data."):
-            raise ValueError(
-                f"config_overrides key {key!r} configures the synthetic benchmarks; the "
-                "estimator trains on the data given to fit."
-            )
-    return flat
-
-
-def _resolve_edges(params: dict[str, Any], *, k: int, d_a: int, T: int) -> dict[str, int | None]:
-    """The constraint's bound per learned graph (None: absent or unconstrained graph)."""
-    possible = {"graph_z": k * k if T >= 2 else 0, "graph_a": k * d_a}
-    if params["regularizer"] != "constraint":
-        return dict.fromkeys(GRAPHS)
-    given = params["edges"] or dict.fromkeys(GRAPHS)
-    out: dict[str, int | None] = {}
-    for g in GRAPHS:
-        if possible[g] == 0:
-            out[g] = None
-            continue
-        bound = given[g]
-        if bound is None:
-            bound = max(1, round(DEFAULT_EDGE_FRACTION * possible[g]))
-        if bound > possible[g]:
-            raise ValueError(
-                f"edges for {g} must be at most its {possible[g]} possible edges; got {bound}."
-            )
-        out[g] = int(bound)
-    return out
-
-
-def _json_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The estimator's parameters as JSON values (refusing what JSON cannot hold)."""
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, Mapping):
-            value = dict(value)
-        if isinstance(value, np.integer | np.floating | np.bool_):
-            value = value.item()
-        try:
-            json.dumps(value)
-        except TypeError as err:
-            raise TypeError(
-                f"parameter {key}={value!r} cannot be saved as JSON; use plain numbers, "
-                "strings and mappings."
-            ) from err
-        out[key] = value
-    return out
-
-
-# ------------------------------------------------------------------------------ the files
-def _model_dims(model: torch.nn.Module) -> dict[str, Any]:
-    """The sizes ``load_trained_model`` needs to rebuild the model."""
-    prior = model.prior
-    return {
-        "d_x": int(model.d_x),
-        "d_z": int(model.d_z),
-        "d_a": int(model.d_a),
-        "n_lags": int(model.n_lags),
-        "learn_z": bool(prior.mask_z is not None and prior.mask_z.learnable),
-        "learn_a": bool(prior.mask_a is not None and prior.mask_a.learnable),
-    }
-
-
-def _load_config(path: Path) -> Config:
-    from mechsparse.train.config import load_config
-
-    return load_config(path)
-
-
-def is_model_dir(path: Path) -> bool:
-    """Whether ``path`` holds a saved model or a run (safe to replace with ``overwrite``)."""
-    return (path / ESTIMATOR_FILE).is_file() or (path / "config.yaml").is_file()
-
-
-def _check_target_dir(target: Path, *, overwrite: bool) -> None:
-    if target.exists() and not target.is_dir():
-        raise FileExistsError(f"{str(target)!r} exists and is not a directory.")
-    if not target.parent.is_dir():
-        raise FileNotFoundError(
-            f"cannot write {str(target)!r}: folder {str(target.parent)!r} does not exist."
-        )
-    if target.is_dir() and any(target.iterdir()):
-        if not is_model_dir(target):
-            raise FileExistsError(
-                f"{str(target)!r} already holds other files; choose a new or empty directory "
-                "(nothing was written)."
-            )
-        if not overwrite:
-            raise FileExistsError(
-                f"{str(target)!r} already holds a saved model or run; pass overwrite=True "
-                "(--overwrite) to replace it (nothing was written)."
-            )
-
-
-def _replace_dir(source: Path, target: Path) -> None:
-    """Move the finished directory ``source`` to ``target``, replacing a previous one."""
-    if target.is_dir() and not any(target.iterdir()):
-        target.rmdir()
-    if not target.exists():
-        source.rename(target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    old.rmdir()
-    target.rename(old)
-    try:
-        source.rename(target)
-    except BaseException:
-        old.rename(target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

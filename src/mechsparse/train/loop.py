@@ -449,6 +449,7 @@ def _finish(
         "multipliers": setup.problem.multiplier_values(),
         "n_parameters": int(sum(p.numel() for p in setup.model.parameters() if p.requires_grad)),
         "device": str(setup.device),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
     }
     final = _finite_json(final)
     import io
@@ -461,6 +462,15 @@ def _finish(
     atomic_write_bytes(run.z_hat, buffer.getvalue())
     run.write_final(final)
     return final
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux/macOS)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 def _finite_json(value: Any) -> Any:
