@@ -466,7 +466,8 @@ def _cmd_encode(args: argparse.Namespace) -> None:
 
 
 def _cmd_graph(args: argparse.Namespace) -> None:
-    from mechsparse.data.files import atomic_write, check_output_path
+    from mechsparse._atomic import atomic_write
+    from mechsparse.data.files import check_output_path
     from mechsparse.estimator import MechanismSparsityVAE
     from mechsparse.graph_export import graphs_csv, graphs_graphml, graphs_text
 

@@ -41,6 +41,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from mechsparse import __version__
+from mechsparse._atomic import atomic_write_text
 from mechsparse._estimator_inputs import (
     Inputs,
     action_names,
@@ -66,7 +67,7 @@ from mechsparse._model_dir import (
     replace_dir,
 )
 from mechsparse.data.benchmarks import Benchmark, Split
-from mechsparse.train.checkpoint import CheckpointError, atomic_write_text, save_checkpoint
+from mechsparse.train.checkpoint import CheckpointError, save_checkpoint
 from mechsparse.train.config import Config, load_config
 from mechsparse.train.evaluate import elbo_on, encode_means
 from mechsparse.train.loop import EVAL_BATCH, load_trained_model, train

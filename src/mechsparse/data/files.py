@@ -37,17 +37,16 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
-import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mechsparse._atomic import atomic_write
 from mechsparse._validation import check_array, check_choice, check_positive_int
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +57,6 @@ __all__ = [
     "DroppedRowsWarning",
     "UserData",
     "as_sequences",
-    "atomic_write",
     "check_output_path",
     "from_frame",
     "latents_frame",
@@ -696,19 +694,6 @@ def check_output_path(path: str | Path, *, overwrite: bool = False, what: str = 
         raise FileNotFoundError(
             f"cannot write {what} {str(path)!r}: folder {str(path.parent)!r} does not exist."
         )
-    return path
-
-
-def atomic_write(path: Path, write: Callable[[str], Any]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

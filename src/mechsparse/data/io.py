@@ -25,13 +25,12 @@ into place with ``os.replace``, so an interrupted or failed save never leaves a 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from mechsparse._atomic import atomic_write
 from mechsparse.data.benchmarks import SPLIT_NAMES, Benchmark, Split
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_benchmark_file", "save_benchmark"]
@@ -89,16 +88,7 @@ def save_benchmark(benchmark: Benchmark, path: str | Path) -> Path:
             "not exist."
         )
     arrays = _arrays(benchmark)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: np.savez(tmp, **arrays))
     return path
 
 

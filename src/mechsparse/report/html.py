@@ -15,8 +15,6 @@ import html
 import io
 import json
 import math
-import os
-import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,6 +24,7 @@ import yaml
 from matplotlib.figure import Figure
 
 from mechsparse import __version__
+from mechsparse._atomic import atomic_write_bytes
 from mechsparse.report.figures import (
     plot_correlation,
     plot_entanglement,
@@ -164,21 +163,6 @@ def _fmt_duration(seconds: Any) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{seconds:.1f} s ({hours}:{minutes:02d}:{secs:02d})"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder + os.replace."""
-    # a unique sibling name opened with "x" (unlike mkstemp, the file gets the umask's mode)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _png(fig: Figure) -> bytes:
@@ -334,7 +318,7 @@ def write_report(run_dir: Path | str) -> Path:
             png = _png(factory())
         except ValueError as err:
             raise ValueError(f"final.json / metrics.jsonl in {run_dir}: {stem}: {err}") from err
-        _atomic_write(figure_dir / f"{stem}.png", png)
+        atomic_write_bytes(figure_dir / f"{stem}.png", png)
         sections.setdefault(section, []).append(_figure_html(png, stem, caption))
 
     benchmark = _nested(config, "data", "benchmark") or final.get("benchmark")
@@ -388,5 +372,5 @@ def write_report(run_dir: Path | str) -> Path:
     parts.append("</main></body></html>")
 
     out = run_dir / "report.html"
-    _atomic_write(out, "\n".join(parts).encode("utf-8"))
+    atomic_write_bytes(out, "\n".join(parts).encode("utf-8"))
     return out

@@ -62,7 +62,12 @@ def format_scores(scores: dict[str, float], keys: Sequence[str] | None = None) -
     lines = []
     for k in keys:
         v = scores[k]
-        lines.append(f"  {k:<{width}}  {v:.4f}" if isinstance(v, float) else f"  {k:<{width}}  {v}")
+        if k.startswith("shd") and isinstance(v, int | float):
+            lines.append(f"  {k:<{width}}  {int(v)}")  # a count of wrong edges
+        elif isinstance(v, float):
+            lines.append(f"  {k:<{width}}  {v:.4f}")
+        else:
+            lines.append(f"  {k:<{width}}  {v}")
     return "\n".join(lines)
 
 

@@ -9,8 +9,6 @@ key. Loading therefore never executes code from the file, unlike ``torch.load`` 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +16,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from mechsparse._atomic import atomic_write
+
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CheckpointError",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "load_checkpoint",
     "save_checkpoint",
 ]
@@ -33,33 +31,6 @@ _TENSOR = "__tensor__"
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupt or was not written by mechsparse."""
-
-
-def _atomic_write(path: Path, write: Any) -> Path:
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist."
-        )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
-    return _atomic_write(path, lambda tmp: Path(tmp).write_text(text))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    return _atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def _split(tree: Any, tensors: dict[str, torch.Tensor], prefix: str) -> Any:
@@ -102,7 +73,7 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     tensors: dict[str, torch.Tensor] = {}
     skeleton = _split(state, tensors, "")
     metadata = {"format": CHECKPOINT_FORMAT, "skeleton": json.dumps(skeleton)}
-    return _atomic_write(Path(path), lambda tmp: save_file(tensors, tmp, metadata=metadata))
+    return atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=metadata))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

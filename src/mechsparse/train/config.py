@@ -217,7 +217,7 @@ class Config:
 
     def save(self, path: str | Path) -> Path:
         """Write the config as YAML (atomically)."""
-        from mechsparse.train.checkpoint import atomic_write_text
+        from mechsparse._atomic import atomic_write_text
 
         text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         return atomic_write_text(Path(path), text)

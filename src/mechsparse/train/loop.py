@@ -418,7 +418,7 @@ def _finish(
     setup: _Setup, data: Benchmark, run: RunDir, config: Config, step: int, wall: float
 ) -> dict[str, Any]:
     """Test-split evaluation → final.json and z_hat.npz."""
-    from mechsparse.train.checkpoint import atomic_write_bytes
+    from mechsparse._atomic import atomic_write_bytes
 
     result = _evaluate(setup, data, "test", FINAL_FRAMES, config.seed + 1_000_003, final=True)
     details = result["details"] or {}

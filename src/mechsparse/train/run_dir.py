@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mechsparse.train.checkpoint import atomic_write_text
+from mechsparse._atomic import atomic_write_text
 from mechsparse.train.config import Config, load_config
 
 __all__ = ["RunDir", "RunDirError"]
