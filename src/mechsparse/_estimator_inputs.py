@@ -4,7 +4,7 @@ standardisation of x and the one-hot encoding of regimes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -89,18 +89,7 @@ class Inputs:
 
     def with_x(self, x: np.ndarray, names: tuple[str, ...]) -> Inputs:
         """A copy with other observations (n, T, d_x) and feature names."""
-        return Inputs(
-            x=x,
-            a=self.a,
-            is_regime=self.is_regime,
-            two_d=self.two_d,
-            feature_names=names,
-            named=self.named,
-            action_names=self.action_names,
-            regime_name=self.regime_name,
-            source=self.source,
-            table_options=self.table_options,
-        )
+        return replace(self, x=x, feature_names=names)
 
     def subset(self, index: np.ndarray) -> Inputs:
         """The sequences ``index`` (an (m,) integer array) of x and a."""

@@ -168,3 +168,34 @@ def test_resume_with_a_larger_budget_extends_a_finished_run(tmp_path):
     fresh = train(longer, tmp_path / "fresh", progress=False, report=False).final
     assert extended["step"] == 60
     assert extended["scores"] == fresh["scores"]
+
+
+def test_both_graphs_and_long_sequences_in_one_run(tmp_path):
+    """G^z and G^a learned together on T = 4 sequences with actions, no ground truth."""
+    from mechsparse.data import Benchmark, Split
+
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        x = rng.normal(size=(n, 4, 6)).astype(np.float32)
+        a = rng.uniform(-2, 2, size=(n, 4, 3)).astype(np.float32)
+        return Split(x=x, z=None, a=a)
+
+    data = Benchmark(
+        name="user",
+        train=split(200),
+        valid=split(40),
+        test=split(40),
+        graph_z=None,
+        graph_a=None,
+        aux_type="continuous",
+        params={},
+    )
+    config = tiny(**{"model.n_latents": 3, "regularizer.edges_z": 4, "regularizer.edges_a": 5})
+    final = train(config, tmp_path / "run", data=data, progress=False, report=False).final
+    assert np.asarray(final["graph_z"]["probabilities"]).shape == (3, 3)
+    assert np.asarray(final["graph_a"]["probabilities"]).shape == (3, 3)
+    assert final["graph_z"]["true"] is None and "mcc" not in final["scores"]
+    records = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    last = [r for r in records if r["kind"] == "train"][-1]
+    assert last["bound_z"] == 4 and last["bound_a"] == 5
