@@ -81,6 +81,10 @@ def test_train_then_report(tmp_path, capsys):
     (run / "report.html").unlink()
     assert main(["report", str(run)]) == 0
     assert (run / "report.html").is_file()
+    capsys.readouterr()
+    assert main(["graph", str(run), "--format", "csv"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert len(rows) == 1 + 100  # header + every possible a_j → z_i edge of G^a
     # the same command again refuses to overwrite the run
     assert main(args) == 2
     assert "already holds a run" in capsys.readouterr().err

@@ -9,6 +9,7 @@ missing from the Python API.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -473,14 +474,25 @@ def _cmd_graph(args: argparse.Namespace) -> None:
 
     if args.out:
         check_output_path(args.out, overwrite=args.overwrite, what="graph")
-    est = MechanismSparsityVAE.load(args.run_dir, device="cpu")
+    run = Path(args.run_dir)
+    if (run / "final.json").is_file() and not (run / "estimator.json").is_file():
+        # a `train` run on a benchmark: the graphs are in final.json, actions are a0, a1, ...
+        final = json.loads((run / "final.json").read_text())
+        probs = {
+            name: None if final.get(name) is None else np.asarray(final[name]["probabilities"])
+            for name in ("graph_z", "graph_a")
+        }
+        names = (
+            None
+            if probs["graph_a"] is None
+            else [f"a{j}" for j in range(probs["graph_a"].shape[1])]
+        )
+    else:
+        est = MechanismSparsityVAE.load(run, device="cpu")
+        probs = {"graph_z": est.edge_probabilities_z_, "graph_a": est.edge_probabilities_a_}
+        names = est.action_names_
     export = {"text": graphs_text, "csv": graphs_csv, "graphml": graphs_graphml}[args.format]
-    text = export(
-        est.edge_probabilities_z_,
-        est.edge_probabilities_a_,
-        est.action_names_,
-        threshold=args.threshold,
-    )
+    text = export(probs["graph_z"], probs["graph_a"], names, threshold=args.threshold)
     if args.out:
         atomic_write(Path(args.out), lambda tmp: Path(tmp).write_text(text))
         print(f"wrote the learned graphs ({args.format}) to {args.out}")
