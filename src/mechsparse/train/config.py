@@ -293,6 +293,11 @@ def _fast() -> Config:
             prior_depth=2,
             prior_hidden_bias=True,
             mask_init_logit=3.0,
+            # Temporal data only: the networks predict z_t − z_{t−1}. The identity part of the
+            # transition is invariant to every rotation of the latents and, masked by noisy
+            # soft masks, swamped the sparsity signal; unmasked it lets the latents align
+            # (temporal_sparsity_trivial MCC 0.75 → 0.95 at 20k steps, BENCHMARKS.md).
+            prior_residual=True,
         ),
         regularizer=RegularizerConfig(schedule_steps=12_000, dual_lr=1e-2, mask_lr=1e-2),
         optim=OptimConfig(
