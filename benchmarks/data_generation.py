@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import statistics
 import subprocess
@@ -27,9 +26,12 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "measure", "measure_once", "table", "write_section"]
+__all__ = ["main", "measure", "measure_once", "table"]
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _markdown import write_section  # noqa: E402
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 DEFAULT_NAMES = (
     "temporal_sparsity_non_trivial",
@@ -114,27 +116,6 @@ def table(results: list[dict], n_samples: int, repeats: int) -> str:
             f"| {r['peak_mb']:.0f} | {r['data_mb']:.0f} |"
         )
     return "\n".join(lines)
-
-
-def write_section(path: Path, title: str, body: str) -> None:
-    """Replace (or append) the section ``## title`` of a markdown file, atomically.
-
-    The section runs from its heading to the next level-2 heading (or the end of the file);
-    everything else in the file is kept as it is.
-    """
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    section = f"## {title}\n\n{body.strip()}\n"
-    heading = re.search(rf"^## {re.escape(title)}[ \t]*$", text, flags=re.MULTILINE)
-    if heading is None:
-        text = text.rstrip() + "\n\n" + section
-    else:
-        following = re.search(r"^## ", text[heading.end() :], flags=re.MULTILINE)
-        end = len(text) if following is None else heading.end() + following.start()
-        rest = text[end:]
-        text = text[: heading.start()] + section + ("\n" + rest if rest else "")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from train_quality import write_section  # noqa: E402
+from _markdown import write_section  # noqa: E402
 
 
 def seconds_per_step(

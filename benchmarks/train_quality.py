@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _markdown import write_section  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -198,22 +200,6 @@ def table(results: list[dict], entries: list[Entry]) -> str:
             f"| {_peak(rs)} | {len(rs)} |"
         )
     return "\n".join(lines)
-
-
-def write_section(path: Path, title: str, body: str) -> None:
-    """Replace (or append) the section ``## title`` of a markdown file."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    header = f"## {title}"
-    start = text.find(header)
-    if start == -1:
-        text = text.rstrip() + f"\n\n{header}\n\n{body.strip()}\n"
-    else:
-        end = text.find("\n## ", start + len(header))
-        end = len(text) if end == -1 else end
-        text = text[:start] + f"{header}\n\n{body.strip()}\n" + text[end:]
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Command-line interface: parses arguments, builds a Config, calls the library.
 
 Every command is a thin wrapper over a public function (``load_benchmark``, ``save_benchmark``,
-``entanglement_graph``, ``train``, ``write_report``, and for your own data ``read_data``,
+``entanglement_graph``, ``train``, ``compare``, ``write_report``, and for your own data ``read_data``,
 ``MechanismSparsityVAE``, ``write_latents`` and ``mechsparse.graph_export``); nothing here is
 missing from the Python API.
 """
@@ -86,6 +86,34 @@ def _parser() -> argparse.ArgumentParser:
         r = sub.add_parser(name, help=help_text)
         _add_data_args(r, required=False)
         _add_training_args(r)
+        r.add_argument(
+            "--method",
+            help="mechanism_sparsity (default) or a baseline: supervised, random, beta_vae, "
+            "beta_tcvae, ivae, slowvae, pcl, tcl",
+        )
+
+    c = sub.add_parser(
+        "compare", help="rank methods (mechanism sparsity and baselines) on one benchmark"
+    )
+    _add_data_args(c, required=True)
+    c.add_argument(
+        "--methods",
+        default="all",
+        help="'all' (every method applicable to the benchmark) or a comma-separated list of "
+        "mechanism_sparsity, none and the baselines of `train --method`",
+    )
+    c.add_argument("--seeds", type=int, default=3, help="training seeds per method")
+    c.add_argument("--preset", choices=("fast", "paper"), default="fast")
+    c.add_argument(
+        "--edges", type=_edges, default="true", help="bound of mechanism_sparsity (default true)"
+    )
+    c.add_argument("--max-steps", type=int)
+    c.add_argument("--max-minutes", type=float)
+    c.add_argument("--workers", type=int, default=1, help="runs trained in parallel")
+    c.add_argument("--threads", type=int, help="torch CPU threads per run")
+    c.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    c.add_argument("--out", required=True, help="output directory (finished runs are reused)")
+    c.add_argument("--no-progress", action="store_true", help="no progress bars")
 
     rep = sub.add_parser("report", help="rebuild report.html of a run directory")
     rep.add_argument("run_dir")
@@ -165,6 +193,7 @@ def _config_from_args(args: argparse.Namespace, default_preset: str):
             {k: v for k, v in base.to_dict().items() if k != "preset"}
         )
     overrides = {  # fit has no data options: its data come from a file
+        "method": getattr(args, "method", None),
         "data.benchmark": getattr(args, "benchmark", None),
         "data.graph": getattr(args, "graph", None),
         "data.density": getattr(args, "density", None),
@@ -303,13 +332,40 @@ def _cmd_train(args: argparse.Namespace, *, default_preset: str) -> None:
     config = _config_from_args(args, default_preset).validate()
     data = load_data(config)
     print(_benchmark_summary(data), flush=True)
-    print(
-        f"\ntraining ({config.preset} preset, {config.regularizer.kind}) → {args.out}", flush=True
-    )
+    what = config.regularizer.kind if config.method == "mechanism_sparsity" else config.method
+    print(f"\ntraining ({config.preset} preset, {what}) → {args.out}", flush=True)
     result = train(config, args.out, resume=args.resume, data=data, progress=not args.no_progress)
     print()
     print(summarize_final(result.final))
     print(f"\nrun directory: {result.run_dir}\nreport: {result.run_dir / 'report.html'}")
+
+
+def _cmd_compare(args: argparse.Namespace) -> None:
+    from mechsparse.compare import compare
+
+    overrides = {
+        "data.n_samples": args.n_samples,
+        "data.data_seed": args.data_seed,
+        "optim.max_steps": args.max_steps,
+        "optim.max_minutes": args.max_minutes,
+        "optim.n_threads": args.threads,
+        "optim.device": args.device,
+    }
+    result = compare(
+        args.benchmark,
+        out=args.out,
+        methods=args.methods,
+        seeds=args.seeds,
+        graph=args.graph,
+        density=args.density,
+        edges=args.edges,
+        preset_name=args.preset,
+        overrides={k: v for k, v in overrides.items() if v is not None},
+        workers=args.workers,
+        progress=not args.no_progress,
+    )
+    print((result.out / "comparison.md").read_text())
+    print(f"wrote {result.out / 'comparison.csv'}, comparison_runs.csv and comparison.png")
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
@@ -519,6 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.benchmark = "action_sparsity_non_trivial"
             args.resume = True  # running the demo again shows the finished run instead of failing
             _cmd_train(args, default_preset="fast")
+        elif args.command == "compare":
+            _cmd_compare(args)
         elif args.command == "report":
             _cmd_report(args)
         elif args.command == "fit":

@@ -6,9 +6,12 @@
   independent per-latent networks evaluated as one batched product.
 * :class:`LatentPrior` — the transition model p(z_t | z_{t-1}, a_t) =
   Π_i N(z_t,i; μ_i(M^z_i ⊙ z_{t-1}, M^a_i ⊙ a_t), σ_i²), one network per latent.
+* :class:`GaussianEncoder`, :class:`GaussianAutoencoder` — the frame-wise encoder q(z_t | x_t)
+  and decoder p(x_t | z_t) shared with the baselines.
 * :class:`LatentCausalVAE` and :class:`ELBOTerms` — the VAE and its per-example ELBO terms.
 """
 
+from mechsparse.model.autoencoder import GaussianAutoencoder, GaussianEncoder
 from mechsparse.model.masks import MASK_NOISE_MODES, GumbelSigmoidMask
 from mechsparse.model.networks import MLP, ParallelLinear, ParallelMLP
 from mechsparse.model.prior import VARIANCE_MODES, LatentPrior
@@ -19,6 +22,8 @@ __all__ = [
     "MLP",
     "VARIANCE_MODES",
     "ELBOTerms",
+    "GaussianAutoencoder",
+    "GaussianEncoder",
     "GumbelSigmoidMask",
     "LatentCausalVAE",
     "LatentPrior",

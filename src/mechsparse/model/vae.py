@@ -11,15 +11,18 @@ scalar, i.e. divided by T·d_x, as in the reference (REFERENCE_SPEC §2.5):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor, nn
-from torch.nn import functional as F
+from torch import Tensor
 
 from mechsparse._validation import check_positive_int, check_tensor
-from mechsparse.model.networks import MLP
+from mechsparse.model.autoencoder import (
+    DECODER_STD_OFFSET,
+    POSTERIOR_MIN_VARIANCE,
+    GaussianAutoencoder,
+    check_beta,
+)
 from mechsparse.model.prior import LatentPrior
 
 __all__ = [
@@ -29,14 +32,6 @@ __all__ = [
     "LatentCausalVAE",
     "gaussian_kl",
 ]
-
-POSTERIOR_MIN_VARIANCE = 1e-4
-"""Added to softplus(raw) for the posterior variance q(z_i | x)."""
-
-DECODER_STD_OFFSET = 1e-4
-"""Added to exp(ℓ/2) for the decoder standard deviation."""
-
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @dataclass
@@ -82,7 +77,7 @@ def gaussian_kl(mean_q: Tensor, var_q: Tensor, mean_p: Tensor, var_p: Tensor) ->
     )
 
 
-class LatentCausalVAE(nn.Module):
+class LatentCausalVAE(GaussianAutoencoder):
     """VAE with frame-wise encoder/decoder MLPs and a learned sparse causal latent prior.
 
     * Encoder: :class:`MLP` d_x → 2·d_z with interleaved outputs (mean_1, raw_1, mean_2, …);
@@ -120,9 +115,15 @@ class LatentCausalVAE(nn.Module):
         decoder_logvar_init: float = -10.0,
         beta: float = 1.0,
     ) -> None:
-        super().__init__()
-        self.d_x = check_positive_int(d_x, "d_x")
-        self.d_z = check_positive_int(d_z, "d_z")
+        super().__init__(
+            d_x,
+            d_z,
+            encoder_width=encoder_width,
+            encoder_depth=encoder_depth,
+            decoder_width=decoder_width,
+            decoder_depth=decoder_depth,
+            decoder_logvar_init=decoder_logvar_init,
+        )
         self.d_a = check_positive_int(d_a, "d_a", minimum=0)
         self.n_lags = check_positive_int(n_lags, "n_lags", minimum=0)
         if not isinstance(prior, LatentPrior):
@@ -133,54 +134,8 @@ class LatentCausalVAE(nn.Module):
                     f"prior.{attr} must equal the model's {attr}={getattr(self, attr)}; "
                     f"got prior.{attr}={getattr(prior, attr)}."
                 )
-        for value, name in ((decoder_logvar_init, "decoder_logvar_init"), (beta, "beta")):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-            ):
-                raise ValueError(f"{name} must be a finite number; got {value!r}.")
-        if beta < 0:
-            raise ValueError(f"beta must be >= 0; got {beta}.")
-        self.beta = float(beta)
-        self.encoder = MLP(self.d_x, 2 * self.d_z, width=encoder_width, depth=encoder_depth)
-        self.decoder = MLP(self.d_z, self.d_x, width=decoder_width, depth=decoder_depth)
-        self.decoder_logvar = nn.Parameter(torch.tensor(float(decoder_logvar_init)))
+        self.beta = check_beta(beta)
         self.prior = prior
-
-    def n_parameters(self) -> int:
-        """Number of trainable scalars (parameters with ``requires_grad``)."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
-
-    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Posterior q(z_t | x_t) for every frame.
-
-        Args:
-            x: observations, shape ``(..., d_x)``.
-
-        Returns:
-            ``(mean, variance)``, each of shape ``(..., d_z)``.
-        """
-        _check_features(x, "x", self.d_x, "d_x")
-        out = self.encoder(x).unflatten(-1, (self.d_z, 2))  # (..., d_z, 2): interleaved outputs
-        mean, raw = out[..., 0], out[..., 1]
-        return mean, F.softplus(raw) + POSTERIOR_MIN_VARIANCE
-
-    def decode(self, z: Tensor) -> Tensor:
-        """Mean x̂ of p(x_t | z_t), shape ``(..., d_x)``, for latents z of shape ``(..., d_z)``."""
-        _check_features(z, "z", self.d_z, "d_z")
-        return self.decoder(z)
-
-    def decoder_std(self) -> Tensor:
-        """Decoder standard deviation exp(ℓ/2) + 1e-4, a scalar tensor."""
-        return torch.exp(0.5 * self.decoder_logvar) + DECODER_STD_OFFSET
-
-    def sample_posterior(
-        self, mean: Tensor, variance: Tensor, *, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """One reparameterised sample z̃ = mean + √variance · ε, ε ~ N(0, I), same shape as mean."""
-        noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
-        return mean + variance.sqrt() * noise
 
     def _check_batch(self, x: Tensor, a: Tensor | None) -> Tensor | None:
         """Validate ``x`` (B, T, d_x) and ``a`` (B, T, d_a); return ``a`` in x's dtype."""
@@ -248,10 +203,7 @@ class LatentCausalVAE(nn.Module):
         mean_q, var_q = self.encode(x)  # (B, T, d_z) each
         z = self.sample_posterior(mean_q, var_q, generator=generator)  # (B, T, d_z)
 
-        x_hat = self.decode(z)  # (B, T, d_x)
-        std = self.decoder_std()
-        neg_log_lik = 0.5 * ((x - x_hat) / std) ** 2 + torch.log(std) + _HALF_LOG_2PI
-        reconstruction = neg_log_lik.mean(dim=(1, 2))  # (B,)
+        reconstruction = self.reconstruction(x, z)  # (B,)
 
         if self.n_lags == 1:
             init_mean, init_var = self.prior.initial()  # (d_z,) each
@@ -312,13 +264,3 @@ def _repeat_over_frames(mask: Tensor | None, n_frames: int) -> Tensor | None:
     batch = mask.shape[0]
     expanded = mask[:, None].expand(batch, n_frames, *mask.shape[1:])
     return expanded.reshape(batch * n_frames, *mask.shape[1:])
-
-
-def _check_features(tensor: object, name: str, size: int, size_name: str) -> None:
-    """Check that ``tensor`` is a floating tensor of shape ``(..., size)``."""
-    if isinstance(tensor, Tensor) and tensor.ndim >= 1:
-        check_tensor(
-            tensor, name, shape=(*tensor.shape[:-1], size), dims=f"(..., {size_name}={size})"
-        )
-    else:
-        check_tensor(tensor, name, shape=(size,), dims=f"(..., {size_name}={size})")

@@ -28,6 +28,7 @@ __all__ = [
     "plot_correlation",
     "plot_entanglement",
     "plot_graph_comparison",
+    "plot_method_scores",
     "plot_training_curves",
 ]
 
@@ -369,4 +370,36 @@ def plot_training_curves(records: Sequence[Mapping]) -> Figure:
             # the per-dimension negative ELBO starts in the hundreds (decoder std e^-5) and ends
             # below zero: a symmetric log scale shows both ends
             ax.set_yscale("symlog", linthresh=1.0)
+    return fig
+
+
+def plot_method_scores(runs: Sequence[Mapping], order: Sequence[str] | None = None) -> Figure:
+    """MCC and consistent R per method, one point per run (seed), the mean as a bar.
+
+    Args:
+        runs: dicts with ``method``, ``mcc`` and ``consistent_r`` (None when unknown), as in
+            ``comparison_runs.csv``.
+        order: the methods from left to right (default: first appearance).
+    """
+    methods = list(order) if order is not None else list(dict.fromkeys(r["method"] for r in runs))
+    panels = [("mcc", "MCC"), ("consistent_r", "consistent R")]
+    fig = _new_figure(max(6.0, 0.9 * len(methods) + 2.0), 5.6)
+    axes = fig.subplots(2, 1, sharex=True)
+    positions = np.arange(len(methods))
+    rng = np.random.default_rng(0)  # horizontal jitter only, so overlapping seeds stay visible
+    for ax, (key, label) in zip(axes, panels, strict=True):
+        for i, method in enumerate(methods):
+            values = [
+                float(r[key]) for r in runs if r["method"] == method and _is_number(r.get(key))
+            ]
+            if not values:
+                continue
+            ax.bar(i, np.mean(values), width=0.6, color="#c6dbef", edgecolor="#6b8fb3")
+            jitter = rng.uniform(-0.12, 0.12, size=len(values))
+            ax.scatter(i + jitter, values, s=18, color="#08519c", zorder=3)
+        ax.set_ylabel(label)
+        ax.set_ylim(0, 1.02)
+        ax.grid(axis="y", alpha=0.3)
+    axes[-1].set_xticks(positions, methods, rotation=30, ha="right")
+    axes[0].set_title("test-split scores per method (points: seeds, bars: mean)")
     return fig

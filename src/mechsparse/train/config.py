@@ -1,8 +1,10 @@
 """One typed configuration for a training run, its presets and its YAML form.
 
-A :class:`Config` groups four small dataclasses: what data (:class:`DataConfig`), which model
-(:class:`ModelConfig`), which sparsity regulariser (:class:`RegularizerConfig`) and how to
-optimise (:class:`OptimConfig`). Every field is read somewhere; unknown keys are rejected when a
+A :class:`Config` names the method (``mechanism_sparsity`` or a baseline of
+:mod:`mechsparse.baselines`) and groups five small dataclasses: what data (:class:`DataConfig`),
+which model (:class:`ModelConfig`), which sparsity regulariser (:class:`RegularizerConfig`), the
+baselines' own hyperparameters (:class:`BaselineConfig`) and how to optimise
+(:class:`OptimConfig`). Every field is read somewhere; unknown keys are rejected when a
 config is built from a mapping or a YAML file, and every value is checked by
 :meth:`Config.validate` before a run starts.
 
@@ -29,6 +31,7 @@ import yaml
 
 __all__ = [
     "PRESETS",
+    "BaselineConfig",
     "Config",
     "DataConfig",
     "ModelConfig",
@@ -39,6 +42,7 @@ __all__ = [
 ]
 
 REGULARIZERS = ("none", "penalty", "constraint")
+OWN_METHOD = "mechanism_sparsity"
 TRANSITION_VARIANCES = ("constant", "parents")
 MASK_NOISES = ("batch", "example")
 
@@ -143,6 +147,20 @@ class RegularizerConfig:
 
 
 @dataclass
+class BaselineConfig:
+    """Hyperparameters that only a baseline method reads (``method`` other than
+    ``mechanism_sparsity``; β of ``beta_vae``/``beta_tcvae`` is ``model.beta``).
+
+    Attributes:
+        slowvae_gamma: weight γ of SlowVAE's Laplace transition KL (paper grid 1–16).
+        slowvae_rate: rate of SlowVAE's Laplace transition (paper grid 1–10).
+    """
+
+    slowvae_gamma: float = 10.0
+    slowvae_rate: float = 6.0
+
+
+@dataclass
 class OptimConfig:
     """Optimisation, budget, evaluation and bookkeeping.
 
@@ -178,13 +196,20 @@ class OptimConfig:
 
 @dataclass
 class Config:
-    """A whole run. ``seed`` seeds model initialisation, minibatch order and mask noise."""
+    """A whole run. ``seed`` seeds model initialisation, minibatch order and mask noise.
+
+    ``method`` is ``mechanism_sparsity`` (the library's model, regularised by ``regularizer``)
+    or the name of a baseline (``mechsparse.baselines.BASELINES``), which uses the same data,
+    encoder/decoder sizes, optimiser and budget but ignores ``regularizer``.
+    """
 
     preset: str = "paper"
     seed: int = 0
+    method: str = OWN_METHOD
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     regularizer: RegularizerConfig = field(default_factory=RegularizerConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
 
     # ------------------------------------------------------------------ conversion
@@ -211,6 +236,7 @@ class Config:
             data=dataclasses.replace(self.data),
             model=dataclasses.replace(self.model),
             regularizer=dataclasses.replace(self.regularizer),
+            baseline=dataclasses.replace(self.baseline),
             optim=dataclasses.replace(self.optim),
         )
         for key, value in _flatten(overrides).items():
@@ -227,8 +253,15 @@ class Config:
     # ------------------------------------------------------------------ checks
     def validate(self) -> Config:
         """Check every value; raise ``ValueError`` naming the first bad field."""
+        from mechsparse.baselines import BASELINES
+
         d, m, r, o = self.data, self.model, self.regularizer, self.optim
         _check(isinstance(self.seed, int) and self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
+        methods = (OWN_METHOD, *sorted(BASELINES))
+        _check(self.method in methods, "method", self.method, f"one of {methods}")
+        for name in ("slowvae_gamma", "slowvae_rate"):
+            value = getattr(self.baseline, name)
+            _check(value > 0, f"baseline.{name}", value, "> 0")
         _check(d.n_samples >= 100, "data.n_samples", d.n_samples, "≥ 100")
         if d.density is not None:
             _check(0 < d.density <= 1, "data.density", d.density, "in (0, 1]")
@@ -339,6 +372,7 @@ _SECTIONS = {
     "data": DataConfig,
     "model": ModelConfig,
     "regularizer": RegularizerConfig,
+    "baseline": BaselineConfig,
     "optim": OptimConfig,
 }
 

@@ -20,7 +20,7 @@ from mechsparse.metrics import (
 )
 from mechsparse.theory import entanglement_graph
 
-__all__ = ["GroundTruth", "disentanglement_scores", "elbo_on", "encode_means"]
+__all__ = ["GroundTruth", "disentanglement_scores", "elbo_on", "encode_means", "objective_on"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,42 @@ def elbo_on(
     for i, value in enumerate((sums["kl_latent"] / n).tolist()):
         out[f"kl_{i}"] = value
     return out
+
+
+@torch.no_grad()
+def objective_on(
+    model: torch.nn.Module,
+    x: Tensor,
+    a: Tensor | None,
+    z: Tensor | None,
+    batch_size: int,
+) -> dict[str, float]:
+    """Mean training objective over a whole split, for any method.
+
+    The mechanism-sparsity VAE reports its ELBO terms (:func:`elbo_on`: ``nll``, ...); a
+    baseline reports the batch means of its ``loss_terms`` (``loss``, ...); an untrained
+    method (``random``) reports nothing.
+
+    Args:
+        x: (n, T, d_x) observations; a: (n, T, d_a) or None; z: (n, T, d_z) true latents, used
+            only by methods supervised by them (else None).
+    """
+    from mechsparse.model import LatentCausalVAE
+
+    if isinstance(model, LatentCausalVAE):
+        return elbo_on(model, x, a, batch_size)
+    if not getattr(model, "trains", True):
+        return {}
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    for start in range(0, x.shape[0], batch_size):
+        sl = slice(start, start + batch_size)
+        terms = model.loss_terms(x[sl], None if a is None else a[sl], None if z is None else z[sl])
+        for key, value in terms.items():
+            sums[key] = sums.get(key, 0.0) + float(value.sum())
+    model.train(was_training)
+    return {k: v / x.shape[0] for k, v in sums.items()}
 
 
 @torch.no_grad()

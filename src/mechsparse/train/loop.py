@@ -19,13 +19,20 @@ from typing import Any
 import numpy as np
 import torch
 
+from mechsparse.baselines import DataSpec, build_method
 from mechsparse.data import Benchmark, load_benchmark
 from mechsparse.model import LatentCausalVAE, LatentPrior
 from mechsparse.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from mechsparse.train.config import Config
-from mechsparse.train.evaluate import GroundTruth, disentanglement_scores, elbo_on, encode_means
+from mechsparse.train.config import OWN_METHOD, Config
+from mechsparse.train.evaluate import (
+    GroundTruth,
+    disentanglement_scores,
+    encode_means,
+    objective_on,
+)
 from mechsparse.train.regularizers import (
     GraphBudget,
+    MethodProblem,
     Regularizer,
     SparsityProblem,
     build_optimizer,
@@ -35,6 +42,7 @@ from mechsparse.train.run_dir import RunDir
 __all__ = [
     "RunResult",
     "TrainingDiverged",
+    "build_any_model",
     "build_model",
     "load_data",
     "load_trained_model",
@@ -138,6 +146,14 @@ def build_model(
     )
 
 
+def build_any_model(config: Config, dims: dict[str, Any]) -> torch.nn.Module:
+    """The model of ``config.method`` for data of dimensions ``dims`` (as saved in checkpoints):
+    the mechanism-sparsity VAE (:func:`build_model`) or a baseline."""
+    if config.method == OWN_METHOD:
+        return build_model(config, **dims)
+    return build_method(config.method, DataSpec(**dims), config.model, config.baseline)
+
+
 class _Setup:
     """Everything a run needs, built identically for a fresh start and for a resume."""
 
@@ -146,31 +162,50 @@ class _Setup:
         self.device = resolve_device(o.device)
         self.d_z = config.model.n_latents or data.d_z
         self.n_lags = 1 if data.T >= 2 else 0
-        regularizer = Regularizer(r.kind)
-        if regularizer is Regularizer.CONSTRAINT:
-            self.budgets = _budgets(config, data, self.d_z)
-            learned = {b.name for b in self.budgets}
+        self.budgets: tuple[GraphBudget, ...] = ()
+        if config.method == OWN_METHOD:
+            regularizer = Regularizer(r.kind)
+            if regularizer is Regularizer.CONSTRAINT:
+                self.budgets = _budgets(config, data, self.d_z)
+                learned = {b.name for b in self.budgets}
+            else:
+                learned = set() if regularizer is Regularizer.NONE else {"graph_z", "graph_a"}
+            self.dims: dict[str, Any] = {
+                "d_x": data.d_x,
+                "d_z": self.d_z,
+                "d_a": data.d_a,
+                "n_lags": self.n_lags,
+                "learn_z": "graph_z" in learned,
+                "learn_a": "graph_a" in learned,
+            }
         else:
-            self.budgets = ()
-            learned = set() if regularizer is Regularizer.NONE else {"graph_z", "graph_a"}
+            self.dims = DataSpec(
+                d_x=data.d_x,
+                d_z=self.d_z,
+                d_a=data.d_a,
+                n_frames=data.T,
+                aux_type=data.aux_type,
+                n_train=int(data.train.x.shape[0]),
+                has_latents=data.train.z is not None,
+            ).to_dict()
         torch.manual_seed(config.seed)
-        self.dims = {
-            "d_x": data.d_x,
-            "d_z": self.d_z,
-            "d_a": data.d_a,
-            "n_lags": self.n_lags,
-            "learn_z": "graph_z" in learned,
-            "learn_a": "graph_a" in learned,
-        }
-        self.model = build_model(config, **self.dims).to(self.device)
-        self.problem = SparsityProblem(
-            self.model,
-            regularizer,
-            coef=r.coef,
-            budgets=self.budgets,
-            schedule_steps=r.schedule_steps,
-            d_x=data.d_x,
-        )
+        self.model = build_any_model(config, self.dims).to(self.device)
+        if config.method == OWN_METHOD:
+            self.problem = SparsityProblem(
+                self.model,
+                regularizer,
+                coef=r.coef,
+                budgets=self.budgets,
+                schedule_steps=r.schedule_steps,
+                d_x=data.d_x,
+            )
+        else:
+            self.problem = MethodProblem(self.model)
+        # A baseline's objective is evaluated at the training minibatch size: β-TCVAE's
+        # minibatch-weighted estimate depends on it and is quadratic in it.
+        self.objective_batch = EVAL_BATCH if config.method == OWN_METHOD else o.batch_size
+        self.trains = bool(getattr(self.model, "trains", True))
+        self.needs_latents = bool(getattr(self.model, "needs_latents", False))
         self.optimizer = build_optimizer(
             self.problem,
             lr=o.lr,
@@ -182,6 +217,11 @@ class _Setup:
         to = lambda arr: None if arr is None else torch.as_tensor(arr, device=self.device)  # noqa: E731
         self.x = {s: to(data.split(s).x) for s in ("train", "valid", "test")}
         self.a = {s: to(data.split(s).a) for s in ("train", "valid", "test")}
+        # The true latents reach training only for a method supervised by them (``supervised``).
+        self.z = {
+            s: to(data.split(s).z) if self.needs_latents else None
+            for s in ("train", "valid", "test")
+        }
         self.truth = GroundTruth(
             graph_z=data.graph_z if self.n_lags else None, graph_a=data.graph_a
         )
@@ -217,8 +257,10 @@ class _Setup:
             raise CheckpointError(f"the checkpoint does not match this run's model: {err}") from err
 
     def learned_graphs(self) -> dict[str, np.ndarray]:
-        """The learned graphs 1[σ(α) > 0.5] (all ones for a frozen mask)."""
-        prior = self.model.prior
+        """The learned graphs 1[σ(α) > 0.5] (all ones for a frozen mask); none for a baseline."""
+        prior = getattr(self.model, "prior", None)
+        if prior is None:
+            return {}
         return {
             name: mask.graph().cpu().numpy()
             for name, mask in (("graph_z", prior.mask_z), ("graph_a", prior.mask_a))
@@ -226,7 +268,9 @@ class _Setup:
         }
 
     def probabilities(self) -> dict[str, np.ndarray]:
-        prior = self.model.prior
+        prior = getattr(self.model, "prior", None)
+        if prior is None:
+            return {}
         return {
             name: mask.probabilities().detach().cpu().numpy()
             for name, mask in (("graph_z", prior.mask_z), ("graph_a", prior.mask_a))
@@ -246,16 +290,23 @@ def _evaluate(
         torch.manual_seed(seed)
         out: dict[str, Any] = {
             f"{split}/{k}": v
-            for k, v in elbo_on(setup.model, setup.x[split], setup.a[split], EVAL_BATCH).items()
+            for k, v in objective_on(
+                setup.model, setup.x[split], setup.a[split], setup.z[split], setup.objective_batch
+            ).items()
         }
         n_seq = max(1, min(setup.x[split].shape[0], frames // data.T))
         z_hat = encode_means(setup.model, setup.x[split][:n_seq], EVAL_BATCH)
     details = None
     if setup.has_z:
+        from threadpoolctl import threadpool_limits
+
         z = data.split(split).z[:n_seq]
-        details = disentanglement_scores(
-            z, z_hat, setup.truth, setup.learned_graphs(), nonlinear=final
-        )
+        # scikit-learn's OpenMP pools default to every core; keep them to the run's threads so
+        # parallel runs (sweeps, compare --workers) do not oversubscribe the machine.
+        with threadpool_limits(limits=torch.get_num_threads()):
+            details = disentanglement_scores(
+                z, z_hat, setup.truth, setup.learned_graphs(), nonlinear=final
+            )
         out.update(details["scores"])
     return {"record": out, "details": details, "z_hat": z_hat}
 
@@ -320,17 +371,19 @@ def train(
     last_eval: dict[str, Any] = {}
     step = start
     constrained = bool(setup.budgets) and config.regularizer.dual_restarts
-    while step < o.max_steps:
+    z_train = setup.z["train"]
+    if not setup.trains:  # ``random``: evaluated at initialisation, nothing to optimise
+        result = _evaluate(setup, data, "valid", o.eval_frames, config.seed, final=False)
+        run.append_metrics({"kind": "eval", "step": 0, "time_s": 0.0, **result["record"]})
+        save_checkpoint(run.checkpoint, setup.state(0, time.perf_counter() - t0))
+    while step < o.max_steps and setup.trains:
         idx = torch.randint(
             n_train, (o.batch_size,), generator=setup.generator, device=setup.device
         )
-        rollout = setup.optimizer.roll(
-            compute_cmp_state_kwargs={
-                "x": x_train[idx],
-                "a": None if a_train is None else a_train[idx],
-                "step": step,
-            }
-        )
+        batch = {"x": x_train[idx], "a": None if a_train is None else a_train[idx], "step": step}
+        if z_train is not None:
+            batch["z"] = z_train[idx]
+        rollout = setup.optimizer.roll(compute_cmp_state_kwargs=batch)
         if constrained:
             setup.problem.restart_duals(rollout.cmp_state)
         nonfinite |= ~torch.isfinite(rollout.loss.detach())
@@ -389,8 +442,7 @@ def _train_record(step: int, elapsed: float, rollout: Any, setup: _Setup) -> dic
         "step": step,
         "time_s": round(elapsed, 2),
         "loss": float(rollout.loss.detach()),
-        "reconstruction": float(misc["reconstruction"]),
-        "kl": float(misc["kl"]),
+        **{name: float(value) for name, value in misc["terms"].items()},
     }
     for name, value in misc["expected_edges"].items():
         record[f"expected_edges_{name[-1]}"] = float(value)
@@ -438,6 +490,7 @@ def _finish(
     final = {
         "step": step,
         "wall_time_s": round(wall, 2),
+        "method": config.method,
         "benchmark": data.name,
         "scores": {**details.get("scores", {}), **test_nll},
         "graph_z": graphs["graph_z"],
@@ -484,7 +537,7 @@ def _finite_json(value: Any) -> Any:
     return value
 
 
-def load_trained_model(run_dir: str | Path, *, device: str = "cpu") -> LatentCausalVAE:
+def load_trained_model(run_dir: str | Path, *, device: str = "cpu") -> torch.nn.Module:
     """The model of a run directory, rebuilt from its config.yaml and last checkpoint.
 
     The architecture sizes come from the config and the data dimensions from the checkpoint,
@@ -497,8 +550,12 @@ def load_trained_model(run_dir: str | Path, *, device: str = "cpu") -> LatentCau
     state = load_checkpoint(run.checkpoint)
     if "dims" not in state or "model" not in state:
         raise CheckpointError(f"{str(run.checkpoint)!r} lacks the model or its dimensions.")
-    dims = {k: (bool(v) if k.startswith("learn") else int(v)) for k, v in state["dims"].items()}
-    model = build_model(config, **dims)
+    try:
+        model = build_any_model(config, dict(state["dims"]))
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(
+            f"{str(run.checkpoint)!r} has dimensions that do not fit its config: {err}"
+        ) from err
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as err:

@@ -31,6 +31,7 @@ from torch import Tensor
 
 __all__ = [
     "GraphBudget",
+    "MethodProblem",
     "Regularizer",
     "SparsityProblem",
     "build_optimizer",
@@ -141,8 +142,10 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
             b.name: linear_bound(step, b.max_edges, b.k, self.schedule_steps) for b in self.budgets
         }
 
-    def compute_cmp_state(self, x: Tensor, a: Tensor | None, step: int) -> cooper.CMPState:
-        """Loss and constraint violations on one minibatch.
+    def compute_cmp_state(
+        self, x: Tensor, a: Tensor | None, step: int, z: Tensor | None = None
+    ) -> cooper.CMPState:
+        """Loss and constraint violations on one minibatch (``z`` is never used).
 
         Args:
             x: (B, T, d_x) observations.
@@ -160,8 +163,10 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
             violation = (expected[budget.name] - bounds[budget.name]).reshape(1)
             observed[getattr(self, budget.name)] = cooper.ConstraintState(violation=violation)
         misc = {
-            "reconstruction": terms.reconstruction.mean().detach(),
-            "kl": terms.kl.mean().detach(),
+            "terms": {
+                "reconstruction": terms.reconstruction.mean().detach(),
+                "kl": terms.kl.mean().detach(),
+            },
             "expected_edges": {k: v.detach() for k, v in expected.items()},
             "bounds": bounds,
         }
@@ -179,8 +184,42 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         return {b.name: float(getattr(self, b.name).multiplier.weight.item()) for b in self.budgets}
 
 
+class MethodProblem(cooper.ConstrainedMinimizationProblem):
+    """The unconstrained problem min_θ mean loss of a baseline method (no graphs, no λ).
+
+    Args:
+        model: a baseline of :mod:`mechsparse.baselines` (``loss_terms`` returns per-example
+            terms whose ``loss`` is minimised).
+    """
+
+    regularizer = Regularizer.NONE
+    budgets: tuple[GraphBudget, ...] = ()
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def masks(self) -> dict[str, torch.nn.Module]:
+        return {}
+
+    def compute_cmp_state(
+        self, x: Tensor, a: Tensor | None, step: int, z: Tensor | None = None
+    ) -> cooper.CMPState:
+        """The method's loss on one minibatch; ``z`` only for methods supervised by the truth."""
+        terms = self.model.loss_terms(x, a, z)
+        misc = {
+            "terms": {k: v.mean().detach() for k, v in terms.items() if k != "loss"},
+            "expected_edges": {},
+            "bounds": {},
+        }
+        return cooper.CMPState(loss=terms["loss"].mean(), misc=misc)
+
+    def multiplier_values(self) -> dict[str, float]:
+        return {}
+
+
 def build_optimizer(
-    problem: SparsityProblem,
+    problem: SparsityProblem | MethodProblem,
     *,
     lr: float,
     mask_lr: float | None,
@@ -195,13 +234,14 @@ def build_optimizer(
     """
     model = problem.model
     mask_params = [p for mask in problem.masks().values() for p in mask.parameters()]
-    var_params = [model.decoder_logvar]
+    var_params = [model.decoder_logvar] if hasattr(model, "decoder_logvar") else []
     special = {id(p) for p in mask_params + var_params}
     other = [p for p in model.parameters() if p.requires_grad and id(p) not in special]
-    groups = [
-        {"params": other, "lr": lr},
-        {"params": var_params, "lr": lr if decoder_var_lr is None else decoder_var_lr},
-    ]
+    groups = [{"params": other, "lr": lr}]
+    if var_params:
+        groups.append(
+            {"params": var_params, "lr": lr if decoder_var_lr is None else decoder_var_lr}
+        )
     if mask_params:
         groups.append({"params": mask_params, "lr": lr if mask_lr is None else mask_lr})
     primal = torch.optim.Adam(groups)

@@ -1,0 +1,151 @@
+"""`compare`: every method × seed on one benchmark, reused and resumed, with clear errors."""
+
+import csv
+import json
+
+import pytest
+
+from mechsparse.baselines import MethodNotApplicable
+from mechsparse.cli import main
+from mechsparse.compare import compare
+
+SMALL = {
+    "data.n_samples": 3_000,
+    "model.encoder_width": 32,
+    "model.encoder_depth": 2,
+    "model.decoder_width": 32,
+    "model.decoder_depth": 2,
+    "model.prior_width": 16,
+    "model.prior_depth": 1,
+    "regularizer.schedule_steps": 20,
+    "optim.batch_size": 64,
+    "optim.max_steps": 60,
+    "optim.eval_every": 30,
+    "optim.checkpoint_every": 30,
+    "optim.eval_frames": 500,
+    "optim.device": "cpu",
+}
+
+
+def run_compare(out, methods="supervised,random,mechanism_sparsity", **kwargs):
+    return compare(
+        "action_sparsity_non_trivial",
+        out=out,
+        methods=methods,
+        seeds=kwargs.pop("seeds", 2),
+        overrides={**SMALL, **kwargs.pop("overrides", {})},
+        progress=False,
+        **kwargs,
+    )
+
+
+def test_compare_writes_ranked_tables_and_figure(tmp_path):
+    result = run_compare(tmp_path / "cmp")
+    out = tmp_path / "cmp"
+    for name in ("comparison.md", "comparison.csv", "comparison_runs.csv", "comparison.png"):
+        assert (out / name).is_file(), name
+    ranked = [row["method"] for row in result.summary]
+    assert ranked[0] == "supervised" and ranked[-1] == "random"
+    with open(out / "comparison.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["method"] for r in rows] == ranked
+    assert all(r["seeds"] == "2" for r in rows)
+    with open(out / "comparison_runs.csv") as f:
+        runs = list(csv.DictReader(f))
+    assert len(runs) == 6
+    # SHD only where a graph is learned
+    shd = {r["method"]: r["shd"] for r in runs}
+    assert shd["mechanism_sparsity"] != "" and shd["supervised"] == "" and shd["random"] == ""
+    md = (out / "comparison.md").read_text()
+    assert "| 1 | supervised |" in md and "edges = true" in md
+    for method in ("supervised", "random", "mechanism_sparsity"):
+        final = json.loads((out / "runs" / f"{method}__seed1" / "final.json").read_text())
+        assert final["method"] == (
+            "mechanism_sparsity" if method != "supervised" and method != "random" else method
+        )
+
+
+def test_compare_reuses_finished_runs_and_resumes_interrupted_ones(tmp_path, monkeypatch):
+    out = tmp_path / "cmp"
+    first = run_compare(out, methods="beta_vae,none", seeds=1)
+    # an interrupted run: its checkpoint at step 30 survives, its final.json does not
+    interrupted = out / "runs" / "beta_vae__seed0"
+    (interrupted / "final.json").unlink()
+    import mechsparse.train
+
+    calls = []
+    original = mechsparse.train.train
+
+    def counting_train(config, out_dir, *, resume=False, **kwargs):
+        calls.append((config.method, resume))
+        return original(config, out_dir, resume=resume, **kwargs)
+
+    monkeypatch.setattr(mechsparse.train, "train", counting_train)
+    second = run_compare(out, methods="beta_vae,none", seeds=1)
+    assert calls == [("beta_vae", True)]  # `none` was finished and is not retrained
+
+    def scores(runs):
+        return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in runs]
+
+    assert scores(second.runs) == scores(first.runs)  # the resumed run ends where it would have
+
+
+@pytest.mark.parametrize(
+    ("methods", "error", "match"),
+    [
+        ("", ValueError, "empty"),
+        ("supervised,vae_xyz", ValueError, "unknown method"),
+        ("pcl", MethodNotApplicable, "T ≥ 2"),
+        ("random,random", ValueError, "more than once"),
+    ],
+)
+def test_compare_rejects_bad_method_lists_before_training(tmp_path, methods, error, match):
+    with pytest.raises(error, match=match):
+        run_compare(tmp_path / "cmp", methods=methods)
+    assert not (tmp_path / "cmp").exists()
+
+
+def test_all_selects_the_methods_that_apply(tmp_path):
+    from mechsparse.compare import _spec, resolve_methods
+    from mechsparse.train import preset
+
+    action = _spec(preset("fast").updated({"data.benchmark": "action_sparsity_non_trivial"}))
+    temporal = _spec(preset("fast").updated({"data.benchmark": "temporal_sparsity_trivial"}))
+    regimes = _spec(preset("fast").updated({"data.benchmark": "interventions_unknown_targets"}))
+    assert "pcl" not in resolve_methods("all", action)
+    assert "tcl" not in resolve_methods("all", action)
+    assert {"pcl", "slowvae", "ivae"} <= set(resolve_methods("all", temporal))
+    assert "tcl" in resolve_methods("all", regimes)
+    assert resolve_methods("all", action)[:2] == ["mechanism_sparsity", "none"]
+
+
+def test_compare_cli_errors_are_clear(tmp_path, capsys):
+    status = main(
+        [
+            "compare",
+            "--benchmark",
+            "temporal_sparsity_trivial",
+            "--methods",
+            "tcl",
+            "--out",
+            str(tmp_path / "cmp"),
+        ]
+    )
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "mechsparse compare: error" in err and "discrete regimes" in err
+    assert (
+        main(
+            [
+                "compare",
+                "--benchmark",
+                "action_sparsity_trivial",
+                "--seeds",
+                "0",
+                "--out",
+                str(tmp_path / "c2"),
+            ]
+        )
+        == 2
+    )
+    assert "seeds" in capsys.readouterr().err
