@@ -7,6 +7,7 @@ import pytest
 
 from mechsparse.cli import main
 from mechsparse.data import load_benchmark_file
+from mechsparse.train import load_config
 
 TINY = [
     "--n-samples", "2000",
@@ -96,11 +97,25 @@ def test_train_then_report(tmp_path, capsys):
         (["--benchmark", "no_such_benchmark"], "no_such_benchmark"),
         (["--benchmark", "action_sparsity_trivial", "--edges", "101"], "between 0 and 100"),
         (["--benchmark", "action_sparsity_trivial", "--density", "1.5"], "density"),
+        (["--benchmark", "action_sparsity_trivial", "--set", "optim.bogus=1"], "optim.bogus"),
+        (["--benchmark", "action_sparsity_trivial", "--set", "optim.lr"], "KEY=VALUE"),
+        (["--benchmark", "action_sparsity_trivial", "--set", "baseline.beta=-1"], "≥ 0"),
     ],
 )
 def test_train_bad_input_is_a_clear_error(tmp_path, capsys, extra, message):
     assert main(["train", *extra, "--out", str(tmp_path / "r"), *TINY]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_set_overrides_any_config_field_and_is_saved(tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "--benchmark", "action_sparsity_trivial", "--out", str(run), *TINY]
+    extra = ["--set", "optim.lr=0.002", "--set", "model.prior_residual=true", "--max-steps", "5"]
+    assert main([*args, *extra]) == 0
+    config = load_config(run / "config.yaml")
+    # --set is applied after the flags, and every value is parsed as YAML
+    assert config.optim.lr == 0.002 and config.model.prior_residual is True
+    assert config.optim.max_steps == 5
 
 
 def test_argument_errors_exit_before_running(tmp_path, capsys):

@@ -106,12 +106,12 @@ def test_compare_rejects_bad_method_lists_before_training(tmp_path, methods, err
 
 
 def test_all_selects_the_methods_that_apply(tmp_path):
-    from mechsparse.compare import _spec, resolve_methods
+    from mechsparse.compare import data_spec, resolve_methods
     from mechsparse.train import preset
 
-    action = _spec(preset("fast").updated({"data.benchmark": "action_sparsity_non_trivial"}))
-    temporal = _spec(preset("fast").updated({"data.benchmark": "temporal_sparsity_trivial"}))
-    regimes = _spec(preset("fast").updated({"data.benchmark": "interventions_unknown_targets"}))
+    action = data_spec(preset("fast").updated({"data.benchmark": "action_sparsity_non_trivial"}))
+    temporal = data_spec(preset("fast").updated({"data.benchmark": "temporal_sparsity_trivial"}))
+    regimes = data_spec(preset("fast").updated({"data.benchmark": "interventions_unknown_targets"}))
     assert "pcl" not in resolve_methods("all", action)
     assert "tcl" not in resolve_methods("all", action)
     assert {"pcl", "slowvae", "ivae"} <= set(resolve_methods("all", temporal))
@@ -149,3 +149,29 @@ def test_compare_cli_errors_are_clear(tmp_path, capsys):
         == 2
     )
     assert "seeds" in capsys.readouterr().err
+
+
+def test_compare_cli_set_reaches_every_run(tmp_path, capsys):
+    from mechsparse.train import load_config
+
+    out = tmp_path / "cmp"
+    sets = [arg for key, value in SMALL.items() for arg in ("--set", f"{key}={value}")]
+    argv = ["compare", "--benchmark", "action_sparsity_non_trivial", "--methods", "beta_vae,random"]
+    status = main(
+        [
+            *argv,
+            "--seeds",
+            "1",
+            "--no-progress",
+            "--out",
+            str(out),
+            *sets,
+            "--set",
+            "baseline.beta=4",
+        ]
+    )
+    assert status == 0
+    assert "| beta_vae |" in capsys.readouterr().out
+    for method in ("beta_vae", "random"):
+        config = load_config(out / "runs" / f"{method}__seed0" / "config.yaml")
+        assert config.baseline.beta == 4.0 and config.model.encoder_width == 32

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -112,8 +113,38 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--workers", type=int, default=1, help="runs trained in parallel")
     c.add_argument("--threads", type=int, help="torch CPU threads per run")
     c.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    _add_set_arg(c)
     c.add_argument("--out", required=True, help="output directory (finished runs are reused)")
     c.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    sw = sub.add_parser(
+        "sweep",
+        help="train a grid of configurations × seeds from a YAML spec, with UDR model selection",
+        description="Train every run of a sweep spec (benchmarks × methods × grid × seeds; see "
+        "docs/sweeps.md) into OUT/runs, then write results.csv, summary.md (scores and UDR per "
+        "configuration, the UDR-selected and the ground-truth-selected configuration) and one "
+        "figure per benchmark. Finished runs are skipped and interrupted ones resumed, so "
+        "running the same command again completes the sweep.",
+    )
+    sw.add_argument("spec", help="sweep spec (YAML)")
+    sw.add_argument("--out", required=True, help="sweep directory (its finished runs are reused)")
+    sw.add_argument(
+        "--backend", choices=("local", "ray"), default="local", help="where runs are trained"
+    )
+    sw.add_argument(
+        "--workers",
+        type=int,
+        help="runs trained at the same time (default 1; with --address: as the cluster allows)",
+    )
+    sw.add_argument(
+        "--address", help="Ray cluster to join (HOST:PORT, ray://HOST:PORT or auto); ray only"
+    )
+    sw.add_argument("--yes", action="store_true", help="allow a sweep of more than 200 runs")
+
+    se = sub.add_parser(
+        "select", help="the configuration UDR selects in a sweep directory, per benchmark"
+    )
+    se.add_argument("sweep_dir", help="directory written by `mechsparse sweep`")
 
     rep = sub.add_parser("report", help="rebuild report.html of a run directory")
     rep.add_argument("run_dir")
@@ -166,11 +197,40 @@ def _add_training_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("--max-steps", type=int)
     r.add_argument("--max-minutes", type=float)
     r.add_argument("--config", help="YAML config file (CLI flags override it)")
+    _add_set_arg(r)
     r.add_argument("--device", choices=("auto", "cpu", "cuda"))
     r.add_argument("--threads", type=int, help="torch CPU threads")
     r.add_argument("--out", required=True, help="run directory")
     r.add_argument("--resume", action="store_true", help="continue the run in --out")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_set_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any config field by its dotted name, e.g. --set baseline.beta=4 or "
+        "--set model.prior_residual=true (YAML value; repeatable; applied last)",
+    )
+
+
+def _set_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["optim.lr=1e-3", ...]`` → ``{"optim.lr": 0.001, ...}`` (values parsed as YAML)."""
+    import yaml
+
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--set expects KEY=VALUE (e.g. baseline.beta=4); got {item!r}.")
+        try:
+            overrides[key] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ValueError(f"--set {key}: {value!r} is not a valid YAML value ({err}).") from err
+    return overrides
 
 
 def _add_table_args(p: argparse.ArgumentParser) -> None:
@@ -209,7 +269,8 @@ def _config_from_args(args: argparse.Namespace, default_preset: str):
         "optim.device": args.device,
         "optim.n_threads": args.threads,
     }
-    return base.updated({k: v for k, v in overrides.items() if v is not None})
+    base = base.updated({k: v for k, v in overrides.items() if v is not None})
+    return base.updated(_set_overrides(args.set))
 
 
 def _read_graph(path: str | None, name: str) -> np.ndarray | None:
@@ -351,6 +412,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         "optim.n_threads": args.threads,
         "optim.device": args.device,
     }
+    overrides = {k: v for k, v in overrides.items() if v is not None}
     result = compare(
         args.benchmark,
         out=args.out,
@@ -360,12 +422,70 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         density=args.density,
         edges=args.edges,
         preset_name=args.preset,
-        overrides={k: v for k, v in overrides.items() if v is not None},
+        overrides={**overrides, **_set_overrides(args.set)},
         workers=args.workers,
         progress=not args.no_progress,
     )
     print((result.out / "comparison.md").read_text())
     print(f"wrote {result.out / 'comparison.csv'}, comparison_runs.csv and comparison.png")
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    """Run the sweep; exit status 1 when some runs failed (their errors are in results.csv)."""
+    from mechsparse.sweep import sweep
+
+    result = sweep(
+        args.spec,
+        args.out,
+        backend=args.backend,
+        workers=args.workers,
+        address=args.address,
+        yes=args.yes,
+        log=lambda line: print(line, flush=True),
+    )
+    print()
+    print((result.out / "summary.md").read_text())
+    print(f"wrote {result.out / 'results.csv'}, summary.md, selection.json and the figures")
+    if result.failed:
+        print(
+            f"{len(result.failed)} run(s) failed (errors in results.csv); run the same command "
+            "again to retry them.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"next: mechsparse select {result.out}")
+    return 0
+
+
+def _cmd_select(args: argparse.Namespace) -> None:
+    from mechsparse.sweep import select
+    from mechsparse.sweep.aggregate import configuration_label
+
+    for item in select(args.sweep_dir):
+        choice = item["udr"]
+        print(f"{item['benchmark']}:")
+        if choice is None:
+            print("  no UDR selection: no configuration has 2 finished seeds yet")
+        else:
+            print(f"  UDR selects  {configuration_label(choice)}")
+            print(
+                f"  UDR          {choice['udr_mean']:.3f} (median {choice['udr_median']:.3f}, "
+                f"{choice['finished']} seeds)"
+            )
+            print(f"  run          {choice['run_dir']}  (seed {choice['seed']})")
+            print(f"  next         mechsparse graph {choice['run_dir']}")
+        truth = item["truth"]
+        if truth is not None:
+            criterion = "consistent R" if item["criterion"] == "consistent_r" else "MCC"
+            score = truth[f"{item['criterion']}_mean"]
+            print(
+                f"  (ground truth would select {configuration_label(truth)}: {criterion} {score:.3f})"
+            )
+        if item["unfinished_runs"]:
+            print(
+                f"  note: {item['unfinished_runs']} run(s) of this benchmark are not finished; "
+                "run the sweep again to complete it"
+            )
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
@@ -577,6 +697,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _cmd_train(args, default_preset="fast")
         elif args.command == "compare":
             _cmd_compare(args)
+        elif args.command == "sweep":
+            return _cmd_sweep(args)
+        elif args.command == "select":
+            _cmd_select(args)
         elif args.command == "report":
             _cmd_report(args)
         elif args.command == "fit":

@@ -36,7 +36,7 @@ from mechsparse._atomic import atomic_write_bytes, atomic_write_text
 from mechsparse.baselines import BASELINES, DataSpec
 from mechsparse.train.config import OWN_METHOD, Config, preset
 
-__all__ = ["METHODS", "ComparisonResult", "compare", "resolve_methods"]
+__all__ = ["METHODS", "ComparisonResult", "compare", "data_spec", "resolve_methods"]
 
 METHODS = (OWN_METHOD, "none", *BASELINES)
 """Every method ``compare`` knows, in the order of its tables."""
@@ -59,7 +59,7 @@ class ComparisonResult:
     summary: list[dict[str, Any]]
 
 
-def _spec(config: Config) -> DataSpec:
+def data_spec(config: Config) -> DataSpec:
     """The data a run of ``config`` sees, without generating it (from the benchmark's sizes)."""
     from mechsparse.data import load_benchmark
 
@@ -174,7 +174,7 @@ def compare(
     data_overrides = {"data.benchmark": benchmark, "data.graph": graph, "data.density": density}
     base = preset(preset_name).updated({k: v for k, v in data_overrides.items() if v is not None})
     base = base.updated(overrides or {}).validate()
-    spec = _spec(base)
+    spec = data_spec(base)
     chosen = resolve_methods(methods, spec)
     out = Path(out)
     if out.exists() and not out.is_dir():

@@ -11,8 +11,8 @@ method        what it is                                                  applie
 ============  ==========================================================  ===================
 supervised    encoder regressing the true latents (ceiling)               benchmarks
 random        untrained encoder (floor)                                   any data
-beta_vae      N(0, I) prior, KL weighted by β (``model.beta``)             any data
-beta_tcvae    total correlation weighted by β (``model.beta``)             any data
+beta_vae      N(0, I) prior, KL weighted by β (``baseline.beta``)          any data
+beta_tcvae    total correlation weighted by β (``baseline.beta``)          any data
 ivae          conditional prior p(z_t | u_t), u = a_t and/or x_{t−1}      actions/regimes/T≥2
 slowvae       Laplace transition, γ and rate (``baseline.slowvae_*``)      T ≥ 2
 pcl           permutation-contrastive learning on consecutive frames      T ≥ 2
@@ -66,7 +66,7 @@ def build_method(name: str, spec: DataSpec, model: Any, baseline: Any) -> Any:
     Args:
         name: a key of :data:`BASELINES`.
         spec: the data it will fit.
-        model: a ``ModelConfig`` (encoder/decoder sizes, β, prior network sizes).
+        model: a ``ModelConfig`` (encoder/decoder and prior network sizes).
         baseline: a ``BaselineConfig`` (the methods' own hyperparameters).
 
     Raises:

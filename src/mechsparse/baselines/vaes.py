@@ -68,7 +68,7 @@ class BetaVAE(Method, GaussianAutoencoder):
 
     @classmethod
     def from_config(cls, spec: DataSpec, model: Any, baseline: Any) -> BetaVAE:
-        return cls(spec, beta=model.beta, **_autoencoder_sizes(model))
+        return cls(spec, beta=baseline.beta, **_autoencoder_sizes(model))
 
     def loss_terms(self, x, a=None, z=None, *, generator=None) -> dict[str, Tensor]:
         mean, var = self.encode(x)  # (B, T, d_z)
@@ -111,7 +111,11 @@ class BetaTCVAE(BetaVAE):
         rec = self.reconstruction(x, sample)
         # log q(z̃_j,i | x_m) for every pair at the same frame position: (T, B_j, B_m, d_z)
         z_t, mean_t, var_t = (v.transpose(0, 1) for v in (sample, mean, var))
-        pairwise = _gaussian_log_density(z_t[:, :, None], mean_t[:, None], var_t[:, None])
+        # one addcmul over the (T, B, B, d_z) tensor: log N = c_m − ½ (z_j − μ_m)² / σ_m²
+        log_norm = (-0.5 * (_LOG_2PI + torch.log(var_t)))[:, None]
+        pairwise = torch.addcmul(
+            log_norm, (z_t[:, :, None] - mean_t[:, None]).square(), (-0.5 / var_t)[:, None]
+        )
         log_nm = math.log(max(self.n_train, batch) * batch)
         log_qz = torch.logsumexp(pairwise.sum(-1), dim=2) - log_nm  # (T, B)
         log_prod_qzi = (torch.logsumexp(pairwise, dim=2) - log_nm).sum(-1)  # (T, B)

@@ -149,13 +149,17 @@ class RegularizerConfig:
 @dataclass
 class BaselineConfig:
     """Hyperparameters that only a baseline method reads (``method`` other than
-    ``mechanism_sparsity``; β of ``beta_vae``/``beta_tcvae`` is ``model.beta``).
+    ``mechanism_sparsity``), so that a comparison can tune a baseline without touching the
+    library's own model.
 
     Attributes:
+        beta: weight β of the KL term of ``beta_vae`` and of the total correlation of
+            ``beta_tcvae`` (the paper's grid: 0.25–5).
         slowvae_gamma: weight γ of SlowVAE's Laplace transition KL (paper grid 1–16).
         slowvae_rate: rate of SlowVAE's Laplace transition (paper grid 1–10).
     """
 
+    beta: float = 1.0
     slowvae_gamma: float = 10.0
     slowvae_rate: float = 6.0
 
@@ -259,6 +263,7 @@ class Config:
         _check(isinstance(self.seed, int) and self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
         methods = (OWN_METHOD, *sorted(BASELINES))
         _check(self.method in methods, "method", self.method, f"one of {methods}")
+        _check(self.baseline.beta >= 0, "baseline.beta", self.baseline.beta, "≥ 0")
         for name in ("slowvae_gamma", "slowvae_rate"):
             value = getattr(self.baseline, name)
             _check(value > 0, f"baseline.{name}", value, "> 0")
