@@ -59,11 +59,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--graphs", nargs="*", default=list(BENCHMARK_OF), choices=list(BENCHMARK_OF))
     p.add_argument("--methods", default="all")
     p.add_argument("--out", default=str(ROOT / "runs" / "compare"))
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config overrides for every run, e.g. baseline.beta=0.5 (YAML values)",
+    )
     p.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = p.parse_args(argv)
 
+    import yaml
+
     from mechsparse.compare import compare
 
+    extra = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            p.error(f"--set expects KEY=VALUE; got {item!r}")
+        extra[key] = yaml.safe_load(value)
     sections = []
     for graph in args.graphs:
         result = compare(
@@ -72,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             out=Path(args.out) / graph,
             methods=args.methods,
             seeds=args.seeds,
-            overrides={"optim.max_minutes": args.max_minutes, "optim.n_threads": 1},
+            overrides={"optim.max_minutes": args.max_minutes, "optim.n_threads": 1, **extra},
             workers=args.workers,
             progress=False,
         )
