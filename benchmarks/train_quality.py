@@ -267,9 +267,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             results.append(r)
     body = table(results, entries)
-    command = "python benchmarks/train_quality.py " + " ".join(
-        sys.argv[1:] if argv is None else argv
-    )
+    given = list(sys.argv[1:] if argv is None else argv)
+    if "--note" in given:  # the note is printed below the command, not inside it
+        i = given.index("--note")
+        del given[i : i + 2]
+    command = "python benchmarks/train_quality.py " + " ".join(given)
     print(body)
     if args.write:
         note = (
