@@ -175,3 +175,16 @@ def test_compare_cli_set_reaches_every_run(tmp_path, capsys):
     for method in ("beta_vae", "random"):
         config = load_config(out / "runs" / f"{method}__seed0" / "config.yaml")
         assert config.baseline.beta == 4.0 and config.model.encoder_width == 32
+
+
+def test_summary_uses_the_sample_std_over_seeds():
+    from mechsparse.compare import summarize
+
+    def row(method, mcc):
+        return {"method": method, "mcc": mcc, "linear_r": mcc, "consistent_r": mcc, "shd": None,
+                "wall_time_s": 1.0, "steps": 10}  # fmt: skip
+
+    summary = summarize([row("a", 0.8), row("a", 0.9), row("a", 1.0), row("b", 0.5)])
+    assert [e["method"] for e in summary] == ["a", "b"]
+    assert summary[0]["mcc_std"] == pytest.approx(0.1)  # ddof 1, as in mechsparse sweep
+    assert summary[1]["mcc_std"] == 0.0 and summary[1]["shd_mean"] is None

@@ -217,8 +217,9 @@ def _run_row(method: str, seed: int, final: dict[str, Any], run_dir: str) -> dic
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per method: number of seeds, mean and std (ddof 0) of each score, wall time and steps;
-    ranked by consistent R (MCC when absent), best first."""
+    """Per method: number of seeds, mean and sample std (ddof 1, 0 for a single seed; as in
+    ``mechsparse sweep``) of each score, wall time and steps; ranked by consistent R (MCC when
+    absent), best first."""
     out = []
     for method in dict.fromkeys(r["method"] for r in runs):
         rows = [r for r in runs if r["method"] == method]
@@ -226,7 +227,9 @@ def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for key in (*_SCORES, "wall_time_s", "steps"):
             values = [r[key] for r in rows if r[key] is not None]
             entry[f"{key}_mean"] = float(np.mean(values)) if values else None
-            entry[f"{key}_std"] = float(np.std(values)) if values else None
+            entry[f"{key}_std"] = (
+                float(np.std(values, ddof=1) if len(values) > 1 else 0.0) if values else None
+            )
         out.append(entry)
     rank_key = (
         "consistent_r_mean"
