@@ -69,16 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = p.parse_args(argv)
 
-    import yaml
-
     from mechsparse.compare import compare
+    from mechsparse.train.config import parse_overrides
 
-    extra = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            p.error(f"--set expects KEY=VALUE; got {item!r}")
-        extra[key] = yaml.safe_load(value)
+    extra = parse_overrides(args.set)
     sections = []
     for graph in args.graphs:
         result = compare(

@@ -225,12 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         help="train nothing: tabulate the finished runs found in --out (any number of seeds)",
     )
     args = p.parse_args(argv)
-    import yaml
+    from mechsparse.train.config import parse_overrides
 
-    extra = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        extra[key] = yaml.safe_load(value)
+    extra = parse_overrides(args.set)
     entries = [
         e
         for e in SUITE

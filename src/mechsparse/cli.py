@@ -13,7 +13,6 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -216,23 +215,6 @@ def _add_set_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _set_overrides(items: Sequence[str]) -> dict[str, Any]:
-    """``["optim.lr=1e-3", ...]`` → ``{"optim.lr": 0.001, ...}`` (values parsed as YAML)."""
-    import yaml
-
-    overrides: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ValueError(f"--set expects KEY=VALUE (e.g. baseline.beta=4); got {item!r}.")
-        try:
-            overrides[key] = yaml.safe_load(value)
-        except yaml.YAMLError as err:
-            raise ValueError(f"--set {key}: {value!r} is not a valid YAML value ({err}).") from err
-    return overrides
-
-
 def _add_table_args(p: argparse.ArgumentParser) -> None:
     """How to read a long-format CSV/Parquet table into sequences (see mechsparse.data.files)."""
     p.add_argument("--window", type=int, help="frames T per sequence; longer ones are cut")
@@ -246,6 +228,7 @@ def _add_table_args(p: argparse.ArgumentParser) -> None:
 
 def _config_from_args(args: argparse.Namespace, default_preset: str):
     from mechsparse.train import load_config, preset
+    from mechsparse.train.config import parse_overrides
 
     base = load_config(args.config) if args.config else preset(args.preset or default_preset)
     if args.config and args.preset and args.preset != base.preset:
@@ -270,7 +253,7 @@ def _config_from_args(args: argparse.Namespace, default_preset: str):
         "optim.n_threads": args.threads,
     }
     base = base.updated({k: v for k, v in overrides.items() if v is not None})
-    return base.updated(_set_overrides(args.set))
+    return base.updated(parse_overrides(args.set))
 
 
 def _read_graph(path: str | None, name: str) -> np.ndarray | None:
@@ -403,6 +386,7 @@ def _cmd_train(args: argparse.Namespace, *, default_preset: str) -> None:
 
 def _cmd_compare(args: argparse.Namespace) -> None:
     from mechsparse.compare import compare
+    from mechsparse.train.config import parse_overrides
 
     overrides = {
         "data.n_samples": args.n_samples,
@@ -422,7 +406,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         density=args.density,
         edges=args.edges,
         preset_name=args.preset,
-        overrides={**overrides, **_set_overrides(args.set)},
+        overrides={**overrides, **parse_overrides(args.set)},
         workers=args.workers,
         progress=not args.no_progress,
     )

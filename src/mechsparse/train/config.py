@@ -23,6 +23,7 @@ Presets
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "OptimConfig",
     "RegularizerConfig",
     "load_config",
+    "parse_overrides",
     "preset",
 ]
 
@@ -370,6 +372,22 @@ def load_config(path: str | Path) -> Config:
     if mapping is None:
         raise ValueError(f"config file {str(path)!r} is empty.")
     return Config.from_dict(mapping)
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """``["optim.lr=1e-3", ...]`` → ``{"optim.lr": 0.001, ...}``: the ``KEY=VALUE`` overrides
+    of the command line (values parsed as YAML), ready for :meth:`Config.updated`."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--set expects KEY=VALUE (e.g. baseline.beta=4); got {item!r}.")
+        try:
+            overrides[key] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ValueError(f"--set {key}: {value!r} is not a valid YAML value ({err}).") from err
+    return overrides
 
 
 # ---------------------------------------------------------------------- helpers
