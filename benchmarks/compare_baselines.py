@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     from mechsparse.train.config import parse_overrides
 
     extra = parse_overrides(args.set)
-    sections = []
+    command = "python benchmarks/compare_baselines.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     for graph in args.graphs:
         result = compare(
             BENCHMARK_OF[graph],
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         paper = PAPER[graph]
         lines = [
-            f"### {graph} ({BENCHMARK_OF[graph]})",
+            f"Data: {BENCHMARK_OF[graph]} with the ground-truth graph {graph}.",
             "",
             "| rank | method | seeds | MCC | consistent R | linear R | steps | paper MCC | "
             "paper consistent R |",
@@ -101,19 +103,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{e['steps_mean']:.0f} | {'–' if ref is None else f'{ref[0]:.3f}'} | "
                 f"{'–' if ref is None else f'{ref[1]:.3f}'} |"
             )
-        sections.append("\n".join(lines))
-        print("\n".join(lines), flush=True)
-    if args.write:
-        command = "python benchmarks/compare_baselines.py " + " ".join(
-            argv if argv is not None else sys.argv[1:]
-        )
-        body = (
-            f"`{command.strip()}` — `fast` preset, CPU, one thread per run, every method with the "
-            f"same encoder/decoder sizes, data and a {args.max_minutes:g}-minute budget per run "
-            "(24,000 steps at most); test-split scores, mean ± std over seeds. "
-            f"{PAPER_NOTE}\n\n" + "\n\n".join(sections)
-        )
-        write_section(BENCHMARKS_MD, "Baselines (mechsparse compare)", body)
+        table = "\n".join(lines)
+        print(f"{graph}\n{table}", flush=True)
+        if args.write:  # one section per graph, so that each can be rerun on its own
+            body = (
+                f"`{command.strip()}` — `fast` preset, CPU, one thread per run, "
+                f"{args.workers} run(s) at a time, every method with the same encoder/decoder "
+                f"sizes, data and a {args.max_minutes:g}-minute budget per run (24,000 steps at "
+                f"most); test-split scores, mean ± std over seeds. {PAPER_NOTE}\n\n{table}"
+            )
+            write_section(BENCHMARKS_MD, f"Baselines on {graph} (mechsparse compare)", body)
     return 0
 
 

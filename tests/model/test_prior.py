@@ -177,3 +177,32 @@ def test_invalid_transition_inputs():
         action_prior.transition(z_prev, a, None, mask_a)
     with pytest.raises(ValueError, match="a must be None"):
         _prior(d_a=0).transition(z_prev, a, mask_z, None)
+
+
+def test_residual_identity_is_gated_by_the_learned_self_edge():
+    torch.manual_seed(4)
+    prior = _prior(d_a=0, residual=True)
+    plain = _prior(d_a=0)
+    plain.load_state_dict(prior.state_dict())
+    with torch.no_grad():
+        prior.mask_z.logits[1, 1] = -8.0  # the self-edge of z_1 is absent from G^z
+    z_prev = torch.randn(6, 4)
+    mask_z, _ = prior.sample_masks(6)
+    mean, _ = prior.transition(z_prev, None, mask_z, None)
+    base, _ = plain.transition(z_prev, None, mask_z, None)
+    gate = torch.tensor([1.0, 0.0, 1.0, 1.0])
+    torch.testing.assert_close(mean, base + gate * z_prev)
+    # the gate is deterministic and passes the gradient of σ(α_ii) to the self-edge logits
+    mean[:, 0].sum().backward()
+    assert prior.mask_z.logits.grad[0, 0] != 0
+
+
+def test_residual_follows_a_fixed_graph():
+    torch.manual_seed(5)
+    prior = _prior(d_a=0, residual=True)
+    z_prev = torch.randn(5, 4, requires_grad=True)
+    graph_z = torch.ones(4, 4)
+    graph_z[2, 2] = 0.0  # no self-edge for z_2: z_{t-1,2} must not reach z_{t,2}
+    mean, _ = prior.transition(z_prev, None, graph_z, None)
+    mean[:, 2].sum().backward()
+    assert torch.count_nonzero(z_prev.grad[:, 2]) == 0

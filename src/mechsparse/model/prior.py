@@ -80,9 +80,12 @@ class LatentPrior(nn.Module):
         mask_temperature: Gumbel-sigmoid temperature τ (reference 1.0).
         mask_hard: straight-through hard masks (reference: soft).
         mask_noise: ``"batch"`` (reference) or ``"example"`` mask noise.
-        residual: with ``n_lags = 1``, predict the change: μ_i = z_{t-1,i} + net_i(...) (the
-            reference's ``--output_delta``, off in its runs). The identity part of the
-            transition is then free and unmasked, so the graph only describes the change.
+        residual: with ``n_lags = 1``, predict the change: μ_i = g_i z_{t-1,i} + net_i(...)
+            with g_i = 1[σ(α_ii) > 0.5] the learned self-edge of G^z (straight-through
+            gradient). The identity part of the transition then needs no network and carries
+            no mask noise, yet a latent without a self-edge does not see z_{t-1,i} (a fixed
+            graph passed to :meth:`transition` as a 2-D mask uses its own diagonal). The
+            reference's ``--output_delta`` (off in its runs) adds z_{t-1,i} unmasked.
 
     Attributes:
         mask_z: G^z as a :class:`GumbelSigmoidMask` of shape (d_z, d_z) when ``n_lags == 1``,
@@ -255,7 +258,10 @@ class LatentPrior(nn.Module):
         out = self.body(hidden)  # (d_z, B, n_outputs)
         mean = out[..., 0].transpose(0, 1)  # (B, d_z)
         if self.residual:
-            mean = z_prev + mean
+            # a fixed graph (2-D mask) decides the self-edges itself; sampled masks use the
+            # learned, noise-free ones
+            gate = torch.diagonal(mask_z) if mask_z.ndim == 2 else self._self_edges()
+            mean = mean + gate * z_prev
         if self.variance == "constant":
             variance = F.softplus(self.transition_raw_variance) + MIN_PRIOR_VARIANCE
             variance = variance.expand(batch, self.d_z)
@@ -263,6 +269,13 @@ class LatentPrior(nn.Module):
             raw = out[..., 1].transpose(0, 1)  # (B, d_z)
             variance = F.softplus(raw + self.variance_shift) + MIN_PRIOR_VARIANCE
         return mean, variance
+
+    def _self_edges(self) -> Tensor:
+        """Gate g_i = 1[σ(α_ii) > 0.5] of the identity path, shape ``(d_z,)``: the learned
+        self-edges of G^z, deterministic (no mask noise), with the straight-through gradient
+        of σ(α_ii)."""
+        p = torch.diagonal(self.mask_z.probabilities())
+        return (p > 0.5).to(p.dtype) + p - p.detach()
 
     def _check_parents(self, z_prev: Tensor | None, a: Tensor | None) -> int:
         """Check the parent tensors against ``n_lags`` and ``d_a``; return the batch size."""
