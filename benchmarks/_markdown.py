@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
-__all__ = ["BENCHMARKS_MD", "write_section"]
+__all__ = ["BENCHMARKS_MD", "command_line", "write_section"]
 
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+
+
+def command_line(script: str, argv: list[str] | None) -> str:
+    """The command that ran ``script`` (a benchmark's ``__file__``) with ``argv`` (None: the
+    process's own arguments), as BENCHMARKS.md quotes it: ``python benchmarks/NAME.py ARGS``."""
+    args = sys.argv[1:] if argv is None else argv
+    return " ".join(["python", f"benchmarks/{Path(script).name}", *args])
 
 
 def write_section(path: Path, title: str, body: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _markdown import BENCHMARKS_MD, write_section  # noqa: E402
+from _markdown import BENCHMARKS_MD, command_line, write_section  # noqa: E402
 
 BENCHMARK_OF = {
     "graph_action_3_easy": "action_sparsity_non_trivial",
@@ -73,9 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from mechsparse.train.config import parse_overrides
 
     extra = parse_overrides(args.set)
-    command = "python benchmarks/compare_baselines.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
-    )
+    command = command_line(__file__, argv)
     for graph in args.graphs:
         result = compare(
             BENCHMARK_OF[graph],
@@ -107,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{graph}\n{table}", flush=True)
         if args.write:  # one section per graph, so that each can be rerun on its own
             body = (
-                f"`{command.strip()}` — `fast` preset, CPU, one thread per run, "
+                f"`{command}` — `fast` preset, CPU, one thread per run, "
                 f"{args.workers} run(s) at a time, every method with the same encoder/decoder "
                 f"sizes, data and a {args.max_minutes:g}-minute budget per run (24,000 steps at "
                 f"most); test-split scores, mean ± std over seeds. {PAPER_NOTE}\n\n{table}"

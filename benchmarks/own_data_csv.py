@@ -26,7 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _markdown import write_section  # noqa: E402
+from _markdown import command_line, write_section  # noqa: E402
 
 
 def export_csv(name: str, n_samples: int, path: Path) -> tuple[np.ndarray, int]:
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     edges = int(model.graph_a_.sum())
     steps = model.history_[-1]["step"] if model.history_ else "–"
     body = (
-        f"Command: `python benchmarks/own_data_csv.py {' '.join(sys.argv[1:] if argv is None else argv)}` "
+        f"Command: `{command_line(__file__, argv)}` "
         f"({args.threads} torch thread(s), estimator defaults: `fast` preset, constraint at 20 % "
         "of the possible edges; the true latents are never in the CSV).\n\n"
         "| data | rows | MCC (all rows) | MCC (test-split rows) | learned edges of G^a | steps "

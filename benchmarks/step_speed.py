@@ -20,7 +20,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _markdown import write_section  # noqa: E402
+from _markdown import command_line, write_section  # noqa: E402
 
 
 def seconds_per_step(
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         else f"CPU, {args.threads} torch threads"
     )
     lines = [
-        f"Command: `python benchmarks/step_speed.py {' '.join(sys.argv[1:] if argv is None else argv)}` "
+        f"Command: `{command_line(__file__, argv)}` "
         f"({device}; constraint regulariser, batch of the preset, evaluation excluded).",
         "",
         "| benchmark | preset | ms / step | 300k paper steps would take | authors' code here |",

@@ -26,7 +26,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _markdown import write_section  # noqa: E402
+from _markdown import command_line, write_section  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--note" in given:  # the note is printed below the command, not inside it
         i = given.index("--note")
         del given[i : i + 2]
-    command = "python benchmarks/train_quality.py " + " ".join(given)
+    command = command_line(__file__, given)
     print(body)
     if args.write:
         note = (
