@@ -236,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         or e.benchmark in args.only
         or (e.graph in args.only)
     ]
-    jobs = [(e, s, args.out, args.max_minutes, extra) for e in entries for s in range(args.seeds)]
+    # seed-major order: a first pass over every setting finishes before the second seed starts,
+    # so an interrupted call (resumed by running it again) still leaves a complete table
+    jobs = [(e, s, args.out, args.max_minutes, extra) for s in range(args.seeds) for e in entries]
     results = []
     if args.aggregate_only:
         jobs = []

@@ -81,13 +81,28 @@ def test_compare_reuses_finished_runs_and_resumes_interrupted_ones(tmp_path, mon
         return original(config, out_dir, resume=resume, **kwargs)
 
     monkeypatch.setattr(mechsparse.train, "train", counting_train)
+    finished = out / "runs" / "none__seed0"
+    kept = ("final.json", "metrics.jsonl", "z_hat.npz")
+    before = {name: (finished / name).stat().st_mtime_ns for name in kept}
     second = run_compare(out, methods="beta_vae,none", seeds=1)
-    assert calls == [("beta_vae", True)]  # `none` was finished and is not retrained
+    assert calls == [("beta_vae", True), ("mechanism_sparsity", True)]  # both resumed (none) ...
+    after = {name: (finished / name).stat().st_mtime_ns for name in kept}
+    assert after == before  # ... but the finished `none` run was not retrained or rewritten
 
     def scores(runs):
         return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in runs]
 
     assert scores(second.runs) == scores(first.runs)  # the resumed run ends where it would have
+
+
+def test_compare_reports_failed_runs_after_finishing_the_others(tmp_path):
+    out = tmp_path / "cmp"
+    run_compare(out, methods="random", seeds=1)
+    # same directory, other settings: that run fails (it is not silently reused), the new seed
+    # still trains, and the error names the run and the differing field
+    with pytest.raises(RuntimeError, match=r"1 of 2 run\(s\) failed.*random__seed0.*encoder_width"):
+        run_compare(out, methods="random", seeds=2, overrides={"model.encoder_width": 48})
+    assert (out / "runs" / "random__seed1" / "final.json").is_file()
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,10 @@ method and seed under ``OUT/runs/<method>__seed<s>`` and writes
 * ``comparison.png``: MCC and consistent R per method, one point per seed.
 
 A finished run (its ``final.json`` present) is reused, an interrupted one resumed from its last
-checkpoint, so running the same command again after a crash does only what is missing.
+checkpoint, so running the same command again after a crash does only what is missing. The runs
+are trained by the sweep's local backend (:class:`mechsparse.sweep.backends.LocalBackend`): a
+failed run (or a run directory holding a run with other settings) does not stop the others, and
+``compare`` raises one error naming every failed run once the rest are done.
 
 Methods: ``mechanism_sparsity`` (the constraint at ``edges``, default the true edge count),
 ``none`` (the same VAE with its masks frozen fully connected) and every baseline of
@@ -24,9 +27,7 @@ import csv
 import io
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ import numpy as np
 
 from mechsparse._atomic import atomic_write_bytes, atomic_write_text
 from mechsparse.baselines import BASELINES, DataSpec
+from mechsparse.sweep.backends import LocalBackend
 from mechsparse.train.config import OWN_METHOD, Config, preset
+from mechsparse.train.run_dir import RunDir
 
 __all__ = ["METHODS", "ComparisonResult", "compare", "data_spec", "resolve_methods"]
 
@@ -122,20 +125,6 @@ def method_config(base: Config, method: str, seed: int, edges: int | str) -> Con
     return base.updated(overrides).validate()
 
 
-def _run_one(job: tuple[dict[str, Any], str, bool]) -> dict[str, Any]:
-    """Train (or reuse, or resume) one run; returns its final.json. Runs in a worker."""
-    from mechsparse.train import train
-    from mechsparse.train.run_dir import RunDir
-
-    config_dict, run_dir, progress = job
-    config = Config.from_dict(config_dict)
-    run = RunDir(run_dir)
-    if run.final.is_file():
-        return run.read_final()
-    resume = run.checkpoint.is_file()
-    return train(config, run_dir, resume=resume, progress=progress).final
-
-
 def compare(
     benchmark: str,
     *,
@@ -179,21 +168,32 @@ def compare(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"output path {str(out)!r} exists and is not a directory.")
-    jobs = []
-    for method in chosen:
-        for seed in range(seeds):
-            config = method_config(base, method, seed, edges)
-            run_dir = out / "runs" / f"{method}__seed{seed}"
-            jobs.append(((method, seed), (config.to_dict(), str(run_dir), progress)))
+    jobs = [
+        {
+            "name": f"{method}__seed{seed}",
+            "method": method,
+            "seed": seed,
+            "config": method_config(base, method, seed, edges).to_dict(),
+            "run_dir": str(out / "runs" / f"{method}__seed{seed}"),
+            "progress": progress and workers == 1,
+        }
+        for method in chosen
+        for seed in range(seeds)
+    ]
     (out / "runs").mkdir(parents=True, exist_ok=True)
-    if workers == 1:
-        finals = [_run_one(job) for _, job in jobs]
-    else:
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            finals = list(pool.map(_run_one, [job for _, job in jobs]))
+    records: dict[str, dict[str, Any]] = {}
+    LocalBackend(workers).run(jobs, lambda record: records.__setitem__(record["name"], record))
+    failed = [records[job["name"]] for job in jobs if records[job["name"]]["status"] != "finished"]
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} of {len(jobs)} run(s) failed (the others are kept and reused when "
+            "the same command is run again): "
+            + "; ".join(f"{r['name']}: {r['error']}" for r in failed)
+        )
+    finals = [RunDir(job["run_dir"]).read_final() for job in jobs]
     runs = [
-        _run_row(method, seed, final, job[1])
-        for ((method, seed), job), final in zip(jobs, finals, strict=True)
+        _run_row(job["method"], job["seed"], final, job["run_dir"])
+        for job, final in zip(jobs, finals, strict=True)
     ]
     summary = summarize(runs)
     _write_outputs(out, base, runs, summary, edges=edges, seeds=seeds)

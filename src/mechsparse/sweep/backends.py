@@ -1,6 +1,7 @@
 """Where a sweep's runs are trained: a local process pool, or Ray (one machine or a cluster).
 
-A job is a plain dict ``{"name", "config", "run_dir"}`` (``config`` as ``Config.to_dict()``);
+A job is a plain dict ``{"name", "config", "run_dir"}`` (``config`` as ``Config.to_dict()``;
+an optional ``"progress": True`` shows the run's progress bar; other keys are ignored);
 :func:`run_one` trains it and returns a record ``{"name", "status", "error"}`` with
 ``status`` ``finished`` or ``failed`` (the exception's type and message in ``error``), so one
 failing run never stops the others. A run whose directory already holds a run is resumed
@@ -70,7 +71,7 @@ def run_one(job: Job) -> Record:
     try:
         run = RunDir(job["run_dir"])
         config = Config.from_dict(job["config"])
-        train(config, run.path, resume=run.config.is_file(), progress=False)
+        train(config, run.path, resume=run.config.is_file(), progress=job.get("progress", False))
     except Exception as err:
         return {"name": job["name"], "status": "failed", "error": _error_text(err)}
     return {"name": job["name"], "status": "finished", "error": None}

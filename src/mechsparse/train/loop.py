@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mechsparse.baselines import DataSpec, build_method
+from mechsparse.baselines import BASELINES, DataSpec, build_method, method_class
 from mechsparse.data import Benchmark, load_benchmark
 from mechsparse.model import LatentCausalVAE, LatentPrior
 from mechsparse.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -342,8 +342,11 @@ def train(
     if resume and run.final.is_file():
         final = run.read_final()
         budget_s = None if config.optim.max_minutes is None else 60 * config.optim.max_minutes
-        if final["step"] >= config.optim.max_steps or (
-            budget_s is not None and final["wall_time_s"] >= budget_s
+        untrained = config.method in BASELINES and not method_class(config.method).trains
+        if (
+            untrained
+            or final["step"] >= config.optim.max_steps
+            or (budget_s is not None and final["wall_time_s"] >= budget_s)
         ):
             return RunResult(run.path, final)  # finished; a larger budget extends it instead
     if config.optim.n_threads is not None:
