@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mechsparse.baselines import BASELINES, DataSpec, build_method, method_class
+from mechsparse.baselines import BASELINES, DataSpec, build_method
 from mechsparse.data import Benchmark, load_benchmark
 from mechsparse.model import LatentCausalVAE, LatentPrior
 from mechsparse.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -342,7 +342,7 @@ def train(
     if resume and run.final.is_file():
         final = run.read_final()
         budget_s = None if config.optim.max_minutes is None else 60 * config.optim.max_minutes
-        untrained = config.method in BASELINES and not method_class(config.method).trains
+        untrained = not getattr(BASELINES.get(config.method), "trains", True)  # ``random``
         if (
             untrained
             or final["step"] >= config.optim.max_steps
