@@ -18,6 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mechsparse._seed_stats import format_mean_std
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _markdown import BENCHMARKS_MD, command_line, write_section  # noqa: E402
@@ -115,10 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fmt(entry: dict, key: str) -> str:
-    mean, std = entry[f"{key}_mean"], entry[f"{key}_std"]
-    if mean is None:
-        return "–"
-    return f"{mean:.3f}" if entry["seeds"] == 1 else f"{mean:.3f} ± {std:.3f}"
+    return format_mean_std(entry[f"{key}_mean"], entry[f"{key}_std"])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mechsparse._seed_stats import format_mean_std, mean_std
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from _markdown import command_line, write_section  # noqa: E402
@@ -168,12 +170,7 @@ def _run_one(job: tuple[Entry, int, str, float | None, dict]) -> dict:
 
 
 def _fmt(values: list[float], digits: int = 3) -> str:
-    if not values:
-        return "–"
-    arr = np.asarray(values, dtype=float)
-    if len(arr) == 1:
-        return f"{arr[0]:.{digits}f}"
-    return f"{arr.mean():.{digits}f} ± {arr.std(ddof=1):.{digits}f}"
+    return format_mean_std(*mean_std(values), digits)
 
 
 def _peak(rs: list[dict]) -> str:

@@ -202,4 +202,10 @@ def test_summary_uses_the_sample_std_over_seeds():
     summary = summarize([row("a", 0.8), row("a", 0.9), row("a", 1.0), row("b", 0.5)])
     assert [e["method"] for e in summary] == ["a", "b"]
     assert summary[0]["mcc_std"] == pytest.approx(0.1)  # ddof 1, as in mechsparse sweep
-    assert summary[1]["mcc_std"] == 0.0 and summary[1]["shd_mean"] is None
+    # one seed has no spread: no std (shown as the mean alone), as in mechsparse sweep
+    assert summary[1]["mcc_std"] is None and summary[1]["shd_mean"] is None
+    from mechsparse.compare import comparison_markdown
+    from mechsparse.train.config import preset
+
+    table = comparison_markdown(summary, preset("fast"), edges="true", seeds=3)
+    assert "| a | 0.900 ± 0.100 |" in table and "| b | 0.500 | 0.500 |" in table

@@ -31,9 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mechsparse._atomic import atomic_write_bytes, atomic_write_text
+from mechsparse._seed_stats import format_mean_std, mean_std
 from mechsparse.baselines import BASELINES, DataSpec
 from mechsparse.sweep.backends import LocalBackend
 from mechsparse.train.config import OWN_METHOD, Config, preset
@@ -177,8 +176,9 @@ def compare(
             "run_dir": str(out / "runs" / f"{method}__seed{seed}"),
             "progress": progress and workers == 1,
         }
-        for method in chosen
+        # seed-major, so an interrupted call leaves every method's first seeds finished
         for seed in range(seeds)
+        for method in chosen
     ]
     (out / "runs").mkdir(parents=True, exist_ok=True)
     records: dict[str, dict[str, Any]] = {}
@@ -190,10 +190,9 @@ def compare(
             "the same command is run again): "
             + "; ".join(f"{r['name']}: {r['error']}" for r in failed)
         )
-    finals = [RunDir(job["run_dir"]).read_final() for job in jobs]
     runs = [
-        _run_row(job["method"], job["seed"], final, job["run_dir"])
-        for job, final in zip(jobs, finals, strict=True)
+        _run_row(job["method"], job["seed"], RunDir(job["run_dir"]).read_final(), job["run_dir"])
+        for job in sorted(jobs, key=lambda job: (chosen.index(job["method"]), job["seed"]))
     ]
     summary = summarize(runs)
     _write_outputs(out, base, runs, summary, edges=edges, seeds=seeds)
@@ -217,7 +216,7 @@ def _run_row(method: str, seed: int, final: dict[str, Any], run_dir: str) -> dic
 
 
 def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per method: number of seeds, mean and sample std (ddof 1, 0 for a single seed; as in
+    """Per method: number of seeds, mean and sample std (ddof 1, None for a single seed; as in
     ``mechsparse sweep``) of each score, wall time and steps; ranked by consistent R (MCC when
     absent), best first."""
     out = []
@@ -226,10 +225,7 @@ def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"method": method, "seeds": len(rows)}
         for key in (*_SCORES, "wall_time_s", "steps"):
             values = [r[key] for r in rows if r[key] is not None]
-            entry[f"{key}_mean"] = float(np.mean(values)) if values else None
-            entry[f"{key}_std"] = (
-                float(np.std(values, ddof=1) if len(values) > 1 else 0.0) if values else None
-            )
+            entry[f"{key}_mean"], entry[f"{key}_std"] = mean_std(values)
         out.append(entry)
     rank_key = (
         "consistent_r_mean"
@@ -249,12 +245,7 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
 
 
 def _cell(entry: dict[str, Any], key: str, digits: int = 3) -> str:
-    mean, std = entry[f"{key}_mean"], entry[f"{key}_std"]
-    if mean is None:
-        return "–"
-    if entry["seeds"] == 1:
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return format_mean_std(entry[f"{key}_mean"], entry[f"{key}_std"], digits)
 
 
 def comparison_markdown(

@@ -26,7 +26,7 @@ def _loop_transition(prior, z_prev, a, mask_z, mask_a):
             h = prior.input_bias[i, 0].clone()
             if z_prev is not None:
                 h = h + (mask_z[b, i] * z_prev[b]) @ prior.weight_z.weight[i]
-            if a is not None:
+            if a is not None and prior.weight_a is not None:
                 h = h + (mask_a[b, i] * a[b]) @ prior.weight_a.weight[i]
             h = F.leaky_relu(h, 0.2)
             for layer in prior.body.hidden:
@@ -35,6 +35,8 @@ def _loop_transition(prior, z_prev, a, mask_z, mask_a):
                     h = h + layer.bias[i, 0]
                 h = F.leaky_relu(h, 0.2)
             out = h @ prior.body.output.weight[i] + prior.body.output.bias[i, 0]
+            if prior.regime_shift is not None:
+                out = out + (mask_a[b, i] * a[b]) @ prior.regime_shift[i]
             means[b, i] = out[0]
             raws[b, i] = out[-1]
     return means, raws
@@ -54,6 +56,40 @@ def test_transition_equals_a_loop_over_latents_and_examples(hidden_bias, noise):
     torch.testing.assert_close(mean, want_mean, atol=1e-6, rtol=1e-6)
     want_var = F.softplus(want_raw + math.log(math.expm1(1e-4))) + 1e-6
     torch.testing.assert_close(variance, want_var, atol=1e-9, rtol=1e-5)
+
+
+@pytest.mark.parametrize("n_lags", [0, 1])
+def test_regime_shift_equals_a_loop_and_a_masked_regime_has_no_effect(n_lags):
+    torch.manual_seed(2)
+    prior = _prior(d_a=5, n_lags=n_lags, variance="parents", regime_effect="shift")
+    assert prior.weight_a is None and prior.regime_shift.shape == (4, 5, 2)
+    with torch.no_grad():
+        prior.regime_shift.normal_()
+    z_prev = torch.randn(6, 4) if n_lags else None
+    a = F.one_hot(torch.tensor([0, 1, 2, 3, 4, 1]), 5).float()  # one-hot regimes
+    mask_z, mask_a = prior.sample_masks(6)
+    mask_z = mask_z if n_lags else None
+    mean, variance = prior.transition(z_prev, a, mask_z, mask_a)
+    want_mean, want_raw = _loop_transition(prior, z_prev, a, mask_z, mask_a)
+    torch.testing.assert_close(mean, want_mean, atol=1e-6, rtol=1e-6)
+    want_var = F.softplus(want_raw + math.log(math.expm1(1e-4))) + 1e-6
+    torch.testing.assert_close(variance, want_var, atol=1e-9, rtol=1e-5)
+    # the shift is linear in the mask value: edge (i, r) at m moves latent i by m Δ_ir, and a
+    # regime outside latent i's parents (m = 0) leaves it where regime "none" would
+    graph = torch.ones(4, 5)
+    graph[0, 1] = 0.0
+    graph[2, 3] = 0.5
+    mean, _ = prior.transition(z_prev, a, mask_z, graph)
+    base, _ = prior.transition(z_prev, torch.zeros_like(a), mask_z, graph)
+    shift = mean - base
+    torch.testing.assert_close(shift[1, 0], torch.tensor(0.0))
+    torch.testing.assert_close(shift[3, 2], 0.5 * prior.regime_shift[2, 3, 0])
+    torch.testing.assert_close(shift[1, 1], prior.regime_shift[1, 1, 0])
+
+
+def test_unknown_regime_effect_is_refused():
+    with pytest.raises(ValueError, match="regime_effect"):
+        _prior(regime_effect="add")
 
 
 def test_action_only_prior_equals_loop():

@@ -51,6 +51,7 @@ def test_bad_overrides_are_named(overrides, match):
         ({"regularizer.kind": "penalty", "regularizer.coef": 0.0}, "regularizer.coef"),
         ({"data.density": 1.5}, "data.density"),
         ({"optim.device": "tpu"}, "optim.device"),
+        ({"model.regime_effect": "add"}, "model.regime_effect"),
     ],
 )
 def test_validate_names_the_bad_field(overrides, match):

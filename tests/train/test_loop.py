@@ -138,6 +138,7 @@ def test_corrupt_or_foreign_checkpoint(tmp_path, content):
 def test_edge_bound_larger_than_the_graph(tmp_path):
     with pytest.raises(ValueError, match="between 0 and 100"):
         train(tiny(**{"regularizer.edges_a": 101}), tmp_path / "r", progress=False, report=False)
+    assert not (tmp_path / "r").exists()  # nothing written, so the fixed command can run there
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
@@ -199,3 +200,19 @@ def test_both_graphs_and_long_sequences_in_one_run(tmp_path):
     records = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     last = [r for r in records if r["kind"] == "train"][-1]
     assert last["bound_z"] == 4 and last["bound_a"] == 5
+
+
+def test_regime_shift_trains_on_regimes_and_is_refused_for_actions(tmp_path):
+    config = tiny(
+        **{
+            "data.benchmark": "interventions_unknown_targets",
+            "model.regime_effect": "shift",
+            "model.transition_variance": "parents",
+        }
+    )
+    result = train(config, tmp_path / "regimes", progress=False, report=False)
+    assert np.isfinite(result.final["scores"]["mcc"])
+    assert np.asarray(result.final["graph_a"]["probabilities"]).shape == (10, 21)
+    with pytest.raises(ValueError, match="regime_effect='shift' needs discrete"):
+        train(tiny(**{"model.regime_effect": "shift"}), tmp_path / "a", progress=False)
+    assert not (tmp_path / "a").exists()  # refused before anything is written

@@ -22,6 +22,7 @@ from mechsparse.model.networks import LEAKY_RELU_SLOPE, ParallelLinear, Parallel
 __all__ = [
     "INITIAL_VARIANCE",
     "MIN_PRIOR_VARIANCE",
+    "REGIME_EFFECTS",
     "TRANSITION_VARIANCE_INIT",
     "VARIANCE_MODES",
     "LatentPrior",
@@ -30,6 +31,11 @@ __all__ = [
 VARIANCE_MODES = ("constant", "parents")
 """``constant``: one learned σ_i² per latent (reference ``independent``, the paper's setting);
 ``parents``: σ_i² is a second output of the network, so it depends on the parents."""
+
+REGIME_EFFECTS = ("input", "shift")
+"""How a_t enters latent i's mechanism: ``input`` (M^a_i ⊙ a_t is an input of the network, the
+reference's way, for actions and regimes alike) or ``shift`` (for one-hot regimes: each edge
+(i, r) of G^a adds a learned offset Δ_ir to the network's outputs, M^a_ir a_r Δ_ir)."""
 
 MIN_PRIOR_VARIANCE = 1e-6
 """Added to every prior variance (transition and initial state)."""
@@ -80,6 +86,15 @@ class LatentPrior(nn.Module):
         mask_temperature: Gumbel-sigmoid temperature τ (reference 1.0).
         mask_hard: straight-through hard masks (reference: soft).
         mask_noise: ``"batch"`` (reference) or ``"example"`` mask noise.
+        regime_effect: ``"input"`` (reference) or ``"shift"``: with a one-hot regime a_t, the
+            mean (and, with ``variance="parents"``, the raw variance) of latent i in regime r
+            is the network's output plus M^a_ir Δ_ir, Δ learned and initialised to 0. A regime
+            is then an intervention that moves the latent's Gaussian, and a relaxed mask value
+            m ∈ (0, 1) scales that move. As a network input instead, the one-hot column passes
+            as soon as m > 0 (the network can detect any non-zero input), so soft masks leak a
+            regime whose edge probability is small. With ``n_lags = 0`` and ``variance=
+            "parents"`` this models any Gaussian per regime; with ``n_lags = 1`` a regime
+            shifts the transition additively.
         residual: with ``n_lags = 1``, predict the change: μ_i = g_i z_{t-1,i} + net_i(...)
             with g_i = 1[σ(α_ii) > 0.5] the learned self-edge of G^z (straight-through
             gradient). The identity part of the transition then needs no network and carries
@@ -110,6 +125,7 @@ class LatentPrior(nn.Module):
         mask_temperature: float = 1.0,
         mask_hard: bool = False,
         mask_noise: str = "batch",
+        regime_effect: str = "input",
         residual: bool = False,
     ) -> None:
         super().__init__()
@@ -127,6 +143,7 @@ class LatentPrior(nn.Module):
         self.depth = check_positive_int(depth, "depth")
         self.hidden_bias = bool(hidden_bias)
         self.variance = check_choice(variance, "variance", VARIANCE_MODES)
+        self.regime_effect = check_choice(regime_effect, "regime_effect", REGIME_EFFECTS)
         self.residual = bool(residual) and n_lags == 1
 
         mask_kwargs = {
@@ -144,11 +161,15 @@ class LatentPrior(nn.Module):
             self.weight_z = ParallelLinear(self.d_z, self.d_z, self.width, bias=False)
         self.mask_a: GumbelSigmoidMask | None = None
         self.weight_a: ParallelLinear | None = None
+        self.regime_shift: nn.Parameter | None = None  # Δ, shape (d_z, d_a, n_outputs)
         if self.d_a > 0:
             self.mask_a = GumbelSigmoidMask(
                 self.d_z, self.d_a, learnable=learn_graph_a, **mask_kwargs
             )
-            self.weight_a = ParallelLinear(self.d_z, self.d_a, self.width, bias=False)
+            if self.regime_effect == "input":
+                self.weight_a = ParallelLinear(self.d_z, self.d_a, self.width, bias=False)
+            else:
+                self.regime_shift = nn.Parameter(torch.zeros(self.d_z, self.d_a, self.n_outputs))
         # b_i of the first layer, shape (d_z, 1, H), initialised to 0 as in the reference
         self.input_bias = nn.Parameter(torch.zeros(self.d_z, 1, self.width))
         self.body = ParallelMLP(
@@ -179,7 +200,8 @@ class LatentPrior(nn.Module):
         """Summary shown by ``print(module)``."""
         return (
             f"d_z={self.d_z}, d_a={self.d_a}, n_lags={self.n_lags}, width={self.width}, "
-            f"depth={self.depth}, hidden_bias={self.hidden_bias}, variance={self.variance!r}"
+            f"depth={self.depth}, hidden_bias={self.hidden_bias}, variance={self.variance!r}, "
+            f"regime_effect={self.regime_effect!r}"
         )
 
     def sample_masks(
@@ -247,15 +269,20 @@ class LatentPrior(nn.Module):
             hidden = torch.baddbmm(hidden, masked_z.transpose(0, 1), self.weight_z.weight)
         elif mask_z is not None:
             raise ValueError("mask_z must be None: this prior has n_lags=0 (no graph G^z).")
-        if self.weight_a is not None:
+        masked_a = None
+        if self.mask_a is not None:
             self._check_mask(mask_a, "mask_a", batch, self.d_a)
             masked_a = mask_a * a[:, None, :]  # (B, d_z children, d_a parents)
-            # baddbmm broadcasts a (d_z, 1, H) bias over the batch when there is no lagged part
-            hidden = torch.baddbmm(hidden, masked_a.transpose(0, 1), self.weight_a.weight)
         elif mask_a is not None:
             raise ValueError("mask_a must be None: this prior has d_a=0 (no graph G^a).")
+        if self.weight_a is not None:
+            # baddbmm broadcasts a (d_z, 1, H) bias over the batch when there is no lagged part
+            hidden = torch.baddbmm(hidden, masked_a.transpose(0, 1), self.weight_a.weight)
         hidden = F.leaky_relu(hidden, LEAKY_RELU_SLOPE)  # (d_z, B, H)
-        out = self.body(hidden)  # (d_z, B, n_outputs)
+        out = self.body(hidden)  # (d_z, B or 1, n_outputs)
+        if self.regime_shift is not None:
+            # Σ_r M^a_ir a_r Δ_ir for every latent i and output o, batched over i
+            out = out + torch.einsum("bir,iro->ibo", masked_a, self.regime_shift)
         mean = out[..., 0].transpose(0, 1)  # (B, d_z)
         if self.residual:
             # a fixed graph (2-D mask) decides the self-edges itself; sampled masks use the

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from mechsparse._atomic import atomic_write_bytes, atomic_write_text
+from mechsparse._seed_stats import format_mean_std, mean_std
 from mechsparse.sweep.spec import Run, SweepSpec, data_identity, format_value
 from mechsparse.train.config import preset
 
@@ -120,13 +121,6 @@ def _shd(row: dict[str, Any]) -> float | None:
     return float(sum(values)) if values else None
 
 
-def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
-    if not values:
-        return None, None
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
-    return float(np.mean(values)), std
-
-
 def _udr(
     members: list[tuple[Run, dict[str, Any]]], out: Path
 ) -> tuple[float | None, float | None, int | None, str | None]:
@@ -186,9 +180,9 @@ def summarize(runs: Sequence[Run], rows: Sequence[dict[str, Any]], out: Path) ->
         }
         for key, _ in SUMMARY_SCORES:
             values = [row[key] for _, row in finished if row.get(key) is not None]
-            entry[f"{key}_mean"], entry[f"{key}_std"] = _mean_std(values)
+            entry[f"{key}_mean"], entry[f"{key}_std"] = mean_std(values)
         shd = [v for _, row in finished if (v := _shd(row)) is not None]
-        entry["shd_mean"], entry["shd_std"] = _mean_std(shd)
+        entry["shd_mean"], entry["shd_std"] = mean_std(shd)
         entry["udr_mean"], entry["udr_median"], best, entry["udr_note"] = _udr(finished, out)
         if best is not None:
             representative = finished[best][0]
@@ -246,10 +240,7 @@ def select_configurations(summary: Sequence[dict[str, Any]]) -> list[dict[str, A
 
 
 def _cell(entry: dict[str, Any], key: str, digits: int = 3) -> str:
-    mean, std = entry.get(f"{key}_mean"), entry.get(f"{key}_std")
-    if mean is None:
-        return "–"
-    return f"{mean:.{digits}f}" if std is None else f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return format_mean_std(entry.get(f"{key}_mean"), entry.get(f"{key}_std"), digits)
 
 
 def _scores_text(entry: dict[str, Any]) -> str:

@@ -46,6 +46,7 @@ __all__ = [
 REGULARIZERS = ("none", "penalty", "constraint")
 OWN_METHOD = "mechanism_sparsity"
 TRANSITION_VARIANCES = ("constant", "parents")
+REGIME_EFFECTS = ("input", "shift")
 MASK_NOISES = ("batch", "example")
 
 
@@ -88,6 +89,11 @@ class ModelConfig:
         mask_temperature: temperature τ of the Gumbel-sigmoid relaxation.
         mask_hard: straight-through hard samples instead of soft relaxed ones.
         mask_noise: one logistic-noise draw per minibatch (``batch``) or per ``example``.
+        regime_effect: how a discrete regime enters its targets' mechanisms: ``input`` (the
+            one-hot regime is a masked network input, as actions are; the reference's way) or
+            ``shift`` (each edge of G^a adds a learned offset to the target's mean and, with
+            ``transition_variance=parents``, its variance; see ``LatentPrior``). ``shift``
+            needs discrete auxiliary variables.
         prior_residual: the transition networks predict z_t − z_{t−1}: μ_i = g_i z_{t−1,i} +
             net_i(·) with g_i the learned self-edge of G^z, so the identity part of a temporal
             transition needs no network and carries no mask noise (the reference's
@@ -111,6 +117,7 @@ class ModelConfig:
     mask_temperature: float = 1.0
     mask_hard: bool = False
     mask_noise: str = "batch"
+    regime_effect: str = "input"
     prior_residual: bool = False
     decoder_logvar_init: float = -10.0
     beta: float = 1.0
@@ -287,6 +294,12 @@ class Config:
         )
         _check(
             m.mask_noise in MASK_NOISES, "model.mask_noise", m.mask_noise, f"one of {MASK_NOISES}"
+        )
+        _check(
+            m.regime_effect in REGIME_EFFECTS,
+            "model.regime_effect",
+            m.regime_effect,
+            f"one of {REGIME_EFFECTS}",
         )
         _check(m.mask_temperature > 0, "model.mask_temperature", m.mask_temperature, "> 0")
         _check(m.beta >= 0, "model.beta", m.beta, "≥ 0")

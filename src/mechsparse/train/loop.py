@@ -129,6 +129,7 @@ def build_model(
         mask_temperature=m.mask_temperature,
         mask_hard=m.mask_hard,
         mask_noise=m.mask_noise,
+        regime_effect=m.regime_effect,
         residual=m.prior_residual,
     )
     return LatentCausalVAE(
@@ -163,6 +164,11 @@ class _Setup:
         self.d_z = config.model.n_latents or data.d_z
         self.n_lags = 1 if data.T >= 2 else 0
         self.budgets: tuple[GraphBudget, ...] = ()
+        if config.model.regime_effect == "shift" and data.aux_type != "discrete":
+            raise ValueError(
+                "model.regime_effect='shift' needs discrete auxiliary variables (one-hot "
+                f"regimes); these data have {data.aux_type or 'none'}. Use 'input'."
+            )
         if config.method == OWN_METHOD:
             regularizer = Regularizer(r.kind)
             if regularizer is Regularizer.CONSTRAINT:
@@ -352,7 +358,8 @@ def train(
     if config.optim.n_threads is not None:
         torch.set_num_threads(config.optim.n_threads)
     data = load_data(config) if data is None else data
-    setup = _Setup(config, data)
+    setup = _Setup(config, data)  # refuses settings that do not fit the data, writing nothing
+    run.save_config(config)
     o = config.optim
     start, elapsed0 = 0, 0.0
     if has_checkpoint:

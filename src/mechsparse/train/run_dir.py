@@ -59,7 +59,8 @@ class RunDir:
 
     # lifecycle --------------------------------------------------------------------------
     def prepare(self, config: Config, *, resume: bool) -> bool:
-        """Make the directory ready; return True when a checkpoint should be resumed.
+        """Check that ``config`` may run here, writing nothing; return True when a checkpoint
+        should be resumed. :meth:`save_config` then records the run once it is set up.
 
         Raises:
             RunDirError: the directory holds other files, or another run (different config),
@@ -69,8 +70,6 @@ class RunDir:
             raise RunDirError(f"output path {str(self.path)!r} exists and is not a directory.")
         existing = sorted(p.name for p in self.path.iterdir()) if self.path.is_dir() else []
         if not existing:
-            self.path.mkdir(parents=True, exist_ok=True)
-            config.save(self.config)
             return False
         if not self.config.is_file():
             raise RunDirError(
@@ -92,8 +91,12 @@ class RunDir:
                 f"cannot resume {str(self.path)!r}: its config differs in {', '.join(diff)}. "
                 "Resume with the same settings or start a new run directory."
             )
-        config.save(self.config)
         return self.checkpoint.is_file()
+
+    def save_config(self, config: Config) -> None:
+        """Create the directory if needed and write ``config.yaml`` (atomically)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        config.save(self.config)
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         """Append one JSON record to metrics.jsonl (a crash loses at most this line)."""
