@@ -14,8 +14,15 @@ BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 
 def command_line(script: str, argv: list[str] | None) -> str:
     """The command that ran ``script`` (a benchmark's ``__file__``) with ``argv`` (None: the
-    process's own arguments), as BENCHMARKS.md quotes it: ``python benchmarks/NAME.py ARGS``."""
-    args = sys.argv[1:] if argv is None else argv
+    process's own arguments), as BENCHMARKS.md quotes it: ``python benchmarks/NAME.py ARGS``.
+
+    A ``--note TEXT`` is left out: the note is printed under the table, not inside the command.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--note" in args:
+        i = args.index("--note")
+        del args[i : i + 2]
+    args = [a for a in args if not a.startswith("--note=")]
     return " ".join(["python", f"benchmarks/{Path(script).name}", *args])
 
 

@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         help="config overrides for every run, e.g. baseline.beta=0.5 (YAML values)",
     )
     p.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    p.add_argument(
+        "--note",
+        default="",
+        help="text written under the table (what the numbers show, run conditions); "
+        "with several --graphs, the same note for each",
+    )
     args = p.parse_args(argv)
 
     from mechsparse.compare import compare
@@ -91,16 +97,17 @@ def main(argv: list[str] | None = None) -> int:
         lines = [
             f"Data: {BENCHMARK_OF[graph]} with the ground-truth graph {graph}.",
             "",
-            "| rank | method | seeds | MCC | consistent R | linear R | steps | paper MCC | "
-            "paper consistent R |",
-            "|---:|---|---:|---|---|---|---:|---|---|",
+            "| rank | method | seeds | MCC | consistent R | linear R | steps | wall (min) | "
+            "paper MCC | paper consistent R |",
+            "|---:|---|---:|---|---|---|---:|---:|---|---|",
         ]
         for rank, e in enumerate(result.summary, start=1):
             ref = paper.get(e["method"])
             lines.append(
                 f"| {rank} | {e['method']} | {e['seeds']} | {_fmt(e, 'mcc')} | "
                 f"{_fmt(e, 'consistent_r')} | {_fmt(e, 'linear_r')} | "
-                f"{e['steps_mean']:.0f} | {'–' if ref is None else f'{ref[0]:.3f}'} | "
+                f"{e['steps_mean']:.0f} | {e['wall_time_s_mean'] / 60:.1f} | "
+                f"{'–' if ref is None else f'{ref[0]:.3f}'} | "
                 f"{'–' if ref is None else f'{ref[1]:.3f}'} |"
             )
         table = "\n".join(lines)
@@ -112,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"sizes, data and a {args.max_minutes:g}-minute budget per run (24,000 steps at "
                 f"most); test-split scores, mean ± std over seeds. {PAPER_NOTE}\n\n{table}"
             )
+            if args.note:
+                body += f"\n\n{args.note.strip()}"
             write_section(BENCHMARKS_MD, f"Baselines on {graph} (mechsparse compare)", body)
     return 0
 

@@ -263,11 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             results.append(r)
     body = table(results, entries)
-    given = list(sys.argv[1:] if argv is None else argv)
-    if "--note" in given:  # the note is printed below the command, not inside it
-        i = given.index("--note")
-        del given[i : i + 2]
-    command = command_line(__file__, given)
+    command = command_line(__file__, argv)
     print(body)
     if args.write:
         note = (
