@@ -17,6 +17,17 @@ def test_paper_preset_has_reference_constants():
     assert c.data.n_samples == 1_000_000
 
 
+def test_config_choices_are_the_models():
+    """config.py stays free of torch, so it lists the model's choices again; keep them equal."""
+    from mechsparse.model.masks import MASK_NOISE_MODES
+    from mechsparse.model.prior import REGIME_EFFECTS, VARIANCE_MODES
+    from mechsparse.train import config
+
+    assert config.MASK_NOISES == MASK_NOISE_MODES
+    assert config.TRANSITION_VARIANCES == VARIANCE_MODES
+    assert config.REGIME_EFFECTS == REGIME_EFFECTS
+
+
 def test_yaml_round_trip(tmp_path):
     c = preset("fast").updated({"seed": 3, "regularizer": {"kind": "penalty", "coef": 2.0}})
     path = c.save(tmp_path / "config.yaml")
