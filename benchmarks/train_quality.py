@@ -159,7 +159,10 @@ def _run_one(job: tuple[Entry, int, str, float | None, dict]) -> dict:
     config = preset("fast").updated(overrides)
     run_dir = _run_dir(Path(out), entry, seed)
     t0 = time.perf_counter()
-    result = train(config, run_dir, resume=run_dir.exists(), progress=False, report=True)
+    try:
+        result = train(config, run_dir, resume=run_dir.exists(), progress=False, report=True)
+    except Exception as err:  # recorded and reported; the other runs go on
+        return {"label": entry.label, "seed": seed, "error": f"{type(err).__name__}: {err}"}
     return {
         "label": entry.label,
         "seed": seed,
@@ -254,8 +257,13 @@ def main(argv: list[str] | None = None) -> int:
                     }
                 )
     # one process per run, so that each run's peak memory is its own
+    failed = []
     with ProcessPoolExecutor(max_workers=args.workers, max_tasks_per_child=1) as pool:
         for r in pool.map(_run_one, jobs):
+            if "error" in r:
+                failed.append(r)
+                print(f"{r['label']} seed {r['seed']}: FAILED: {r['error']}", flush=True)
+                continue
             s = r["final"]["scores"]
             print(
                 f"{r['label']} seed {r['seed']}: mcc {s.get('mcc', float('nan')):.3f} consR {s.get('consistent_r', float('nan')):.3f} steps {r['final']['step']} {r['final']['wall_time_s'] / 60:.1f} min",
@@ -278,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
             open(Path(args.out) / "results.json", "w"),
             indent=1,
         )
-    return 0
+    if failed:
+        print(f"{len(failed)} run(s) failed (above); the table leaves them out.", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -109,3 +109,19 @@ def test_paper_preset_builds_the_reference_model():
     )
     mean0, var0 = temporal.prior.initial()
     assert torch.all(mean0 == 0) and torch.allclose(var0, torch.full_like(var0, 1 + 1e-6))
+
+
+def test_unused_fields_follow_method_and_regulariser():
+    own = preset("fast")
+    assert own.regularizer.kind == "constraint"
+    assert "regularizer.coef" in own.unused_fields()
+    assert "baseline.beta" in own.unused_fields()
+    assert (
+        not {"regularizer.edges_a", "regularizer.dual_lr", "model.prior_width"}
+        & own.unused_fields()
+    )
+    none = own.updated({"regularizer.kind": "none"})
+    assert {"regularizer.edges_a", "regularizer.schedule_steps"} <= none.unused_fields()
+    baseline = own.updated({"method": "beta_vae"})
+    assert {"regularizer.kind", "regularizer.edges_a"} <= baseline.unused_fields()
+    assert not {"baseline.beta", "model.encoder_width", "optim.lr"} & baseline.unused_fields()

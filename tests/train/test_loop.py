@@ -117,6 +117,24 @@ def test_refuses_a_directory_holding_another_run(tmp_path):
     assert (other / "notes.txt").read_text() == "mine"
 
 
+def test_resume_ignores_only_settings_the_run_never_reads(tmp_path):
+    # a constraint run reads neither the penalty coefficient nor the baselines' settings, so a
+    # changed default of either must not lock it out; a setting it reads still does
+    first = train(tiny(), tmp_path / "run", progress=False, report=False).final
+    unread = tiny(**{"regularizer.coef": 0.5, "baseline.beta": 3.0})
+    again = train(unread, tmp_path / "run", resume=True, progress=False, report=False).final
+    assert again["scores"] == first["scores"]
+    with pytest.raises(RunDirError, match=r"differs in regularizer\.dual_lr"):
+        train(tiny(**{"regularizer.dual_lr": 0.5}), tmp_path / "run", resume=True, progress=False)
+    # under the penalty the coefficient is read, and the bound is not
+    pen = tiny(**{"regularizer.kind": "penalty", "regularizer.coef": 2.0})
+    train(pen, tmp_path / "pen", progress=False, report=False)
+    with pytest.raises(RunDirError, match=r"differs in regularizer\.coef"):
+        train(pen.updated({"regularizer.coef": 1.0}), tmp_path / "pen", resume=True, progress=False)
+    bound = pen.updated({"regularizer.edges_a": 3})
+    train(bound, tmp_path / "pen", resume=True, progress=False, report=False)
+
+
 @pytest.mark.parametrize("content", [b"not a checkpoint at all", None])
 def test_corrupt_or_foreign_checkpoint(tmp_path, content):
     run = tmp_path / "run"

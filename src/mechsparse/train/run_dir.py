@@ -83,9 +83,11 @@ class RunDir:
                 "(resume=True) to continue it, or choose another directory (nothing was changed)."
             )
         saved = load_config(self.config)
-        diff = _diff(saved.to_dict(), config.to_dict())
-        # The budget may be extended when resuming; anything else must match.
-        diff = [d for d in diff if d not in ("optim.max_steps", "optim.max_minutes")]
+        # The budget may be extended when resuming, and a key neither config reads may differ
+        # (e.g. a changed default of another regulariser); anything else must match.
+        ignored = {"optim.max_steps", "optim.max_minutes"}
+        ignored |= saved.unused_fields() & config.unused_fields()
+        diff = [d for d in _diff(saved.to_dict(), config.to_dict()) if d not in ignored]
         if diff:
             raise RunDirError(
                 f"cannot resume {str(self.path)!r}: its config differs in {', '.join(diff)}. "
