@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from mechsparse._validation import check_choice, check_positive_int
-from mechsparse.train.config import PRESETS, REGULARIZERS, Config, preset
+from mechsparse.train.config import PRESETS, REGULARIZERS, Config, flatten, preset
 from mechsparse.train.loop import resolve_device
 from mechsparse.train.regularizers import linear_bound
 
@@ -166,16 +166,6 @@ def _check_coef(coef: Any, regularizer: str) -> float | None:
     return None
 
 
-def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, Mapping) and not prefix:
-            out.update(_flatten(value, prefix=f"{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def _check_overrides(overrides: Any) -> dict[str, Any]:
     if overrides is None:
         return {}
@@ -183,7 +173,7 @@ def _check_overrides(overrides: Any) -> dict[str, Any]:
         raise TypeError(
             f"config_overrides must be a mapping of config keys; got {type(overrides).__name__}."
         )
-    flat = _flatten(overrides)
+    flat = flatten(overrides)
     for key in flat:
         if not isinstance(key, str):
             raise TypeError(f"config_overrides keys must be strings; got {key!r}.")

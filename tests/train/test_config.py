@@ -47,6 +47,8 @@ def test_dotted_and_nested_overrides_agree():
         ({"modle.encoder_width": 3}, "unknown config section 'modle'"),
         ({"optim.max_steps": "many"}, "must be an integer"),
         ({"model.mask_hard": "yes"}, "true or false"),
+        ({3: 1}, "config keys are strings"),
+        ({"foo": {"a": 1}}, "unknown config key 'foo'"),
     ],
 )
 def test_bad_overrides_are_named(overrides, match):

@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from mechsparse.train.config import OWN_METHOD, PRESETS, Config, preset
+from mechsparse.train.config import OWN_METHOD, PRESETS, Config, flatten, preset
 
 __all__ = [
     "MAX_RUNS_WITHOUT_CONFIRMATION",
@@ -354,17 +354,6 @@ def _parse_methods(value: object, fail: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _flatten(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """``{optim: {lr: 1}}`` and ``{optim.lr: 1}`` alike → ``{"optim.lr": 1}``."""
-    out: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            out.update({f"{key}.{k}": v for k, v in _flatten(value).items()})
-        else:
-            out[str(key)] = value
-    return out
-
-
 def _check_key(key: str, value: Any, where: str, preset_name: str, fail: Any) -> None:
     """Reject reserved keys; let ``Config.updated`` reject unknown keys and mistyped values."""
     if key in _RESERVED:
@@ -379,7 +368,7 @@ def _check_key(key: str, value: Any, where: str, preset_name: str, fail: Any) ->
 def _parse_overrides(value: object, preset_name: str, fail: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise fail(f"field 'overrides' must be a mapping of config keys to values; got {value!r}.")
-    flat = _flatten(value)
+    flat = flatten(value)
     for key, v in flat.items():
         if key in SHORTHANDS:
             raise fail(

@@ -23,7 +23,7 @@ Presets
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ __all__ = [
     "ModelConfig",
     "OptimConfig",
     "RegularizerConfig",
+    "flatten",
     "load_config",
     "parse_overrides",
     "preset",
@@ -262,7 +263,7 @@ class Config:
             baseline=dataclasses.replace(self.baseline),
             optim=dataclasses.replace(self.optim),
         )
-        for key, value in _flatten(overrides).items():
+        for key, value in flatten(overrides).items():
             _set_dotted(out, key, value)
         return out
 
@@ -274,7 +275,7 @@ class Config:
         schedule and the dual settings only under ``constraint``. Resuming a run ignores these
         keys, so a changed default that the run never used does not lock it out.
         """
-        flat = _flatten(self.to_dict())
+        flat = flatten(self.to_dict())
         if self.method != OWN_METHOD:
             return {k for k in flat if k.startswith("regularizer.")}
         unused = {k for k in flat if k.startswith("baseline.")}
@@ -444,18 +445,26 @@ _SECTIONS = {
 }
 
 
-def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """Config keys in dotted form: ``{"optim": {"lr": 1}}`` and ``{"optim.lr": 1}`` alike give
+    ``{"optim.lr": 1}``.
+
+    A section's mapping (``data``, ``model``, ``regularizer``, ``baseline``, ``optim``) is
+    spread into dotted keys; every other key and value is kept as it is, so unknown keys
+    reach the caller's check unchanged.
+    """
     out: dict[str, Any] = {}
     for key, value in mapping.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and key in _SECTIONS and not prefix:
-            out.update(_flatten(value, prefix=f"{dotted}."))
+        if isinstance(value, Mapping) and key in _SECTIONS:
+            out.update({f"{key}.{k}": v for k, v in value.items()})
         else:
-            out[dotted] = value
+            out[key] = value
     return out
 
 
 def _set_dotted(config: Config, key: str, value: Any) -> None:
+    if not isinstance(key, str):
+        raise ValueError(f"config keys are strings like 'optim.lr'; got {key!r}.")
     parts = key.split(".")
     if len(parts) == 1:
         top = {f.name for f in fields(Config)} - set(_SECTIONS)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mechsparse._atomic import atomic_write_text
-from mechsparse.train.config import Config, load_config
+from mechsparse.train.config import Config, flatten, load_config
 
 __all__ = ["RunDir", "RunDirError"]
 
@@ -135,14 +135,7 @@ class RunDir:
         return json.loads(self.final.read_text())
 
 
-def _diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
-    keys = sorted(set(a) | set(b))
-    out: list[str] = []
-    for key in keys:
-        va, vb = a.get(key), b.get(key)
-        name = f"{prefix}{key}"
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out += _diff(va, vb, prefix=f"{name}.")
-        elif va != vb:
-            out.append(name)
-    return out
+def _diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The dotted config keys whose values differ between two config dicts, sorted."""
+    flat_a, flat_b = flatten(a), flatten(b)
+    return sorted(k for k in set(flat_a) | set(flat_b) if flat_a.get(k) != flat_b.get(k))
