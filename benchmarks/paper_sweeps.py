@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mechsparse._seed_stats import format_mean_std, mean_std
+from mechsparse.sweep.spec import BenchmarkEntry
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "benchmarks" / "paper"
@@ -167,15 +168,14 @@ PAPER_NOTE = (
 GRAPH_SYMBOL = {"graph_z": "|G^z|", "graph_a": "|G^a|"}
 
 
-def paper_key(entry: dict[str, Any]) -> str:
-    """The PAPER key of a summary entry's benchmark (its graph, or random_KIND_DENSITY)."""
-    bench, graph, density = entry["benchmark_name"], entry["graph"], entry["density"]
-    if graph is not None:
-        return graph
-    if density is not None:
-        kind = "action" if bench.startswith("action") else "temporal"
-        return f"random_{kind}_{density:g}"
-    return bench
+def paper_key(bench: BenchmarkEntry) -> str:
+    """The PAPER key of a sweep's benchmark: its name, its graph, or random_KIND_DENSITY."""
+    if bench.graph is not None:
+        return bench.graph
+    if bench.density is not None:
+        kind = "action" if bench.name.startswith("action") else "temporal"
+        return f"random_{kind}_{bench.density:g}"
+    return bench.name
 
 
 def bound_of(entry: dict[str, Any]) -> Any:
@@ -193,21 +193,24 @@ def _paper_cell(row: tuple | None, score: str) -> str:
     return format_mean_std(mean, std)
 
 
-def _udr_choice(rows: dict[Any, float | None]) -> Any:
-    scored = {k: v for k, v in rows.items() if v is not None}
-    return max(scored, key=scored.get) if scored else None
-
-
 def benchmark_table(
-    label: str, entries: list[dict[str, Any]], rows: list[dict[str, Any]], truth: dict[str, int]
+    bench: BenchmarkEntry,
+    entries: list[dict[str, Any]],
+    selection: dict[str, Any],
+    rows: list[dict[str, Any]],
+    truth: dict[str, int],
 ) -> str:
-    """The markdown of one benchmark: a row per bound, ours beside the paper's."""
-    key = paper_key(entries[0])
+    """The markdown of one benchmark: a row per bound, ours beside the paper's.
+
+    ``entries`` are its configurations and ``selection`` its selections, as
+    ``mechsparse.sweep.aggregate.summarize`` and ``select_configurations`` give them.
+    """
+    key = paper_key(bench)
     paper = PAPER.get(key, {})
     true_count = sum(truth.values())
     graph_text = ", ".join(f"{GRAPH_SYMBOL[g]} = {n}" for g, n in truth.items())
     lines = [
-        f"### {label}",
+        f"### {bench.label}",
         "",
         f"True graph: {graph_text} edges. Paper rows: `{key}`"
         if paper
@@ -217,11 +220,9 @@ def benchmark_table(
         "| paper UDR | min / run |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    ours_udr: dict[Any, float | None] = {}
     for e in entries:
         bound = bound_of(e)
         shown_bound = true_count if bound == "true" else bound
-        ours_udr[shown_bound] = e["udr_mean"]
         p = paper.get(bound)
         if p is None and bound == true_count:
             p = paper.get("true")
@@ -246,10 +247,12 @@ def benchmark_table(
         ]
         lines.append("| " + " | ".join(cells) + " |")
     unfinished = sum(e["finished"] < e["seeds"] for e in entries)
-    ours = _udr_choice(ours_udr) if not unfinished else None
-    theirs = _udr_choice({k: v[4] for k, v in paper.items()})
-    if theirs == "true":
-        theirs = true_count
+    ours = None
+    if selection["udr"] is not None and not unfinished:
+        ours = bound_of(selection["udr"])
+    paper_udr = {k: v[4] for k, v in paper.items() if v[4] is not None}
+    theirs = max(paper_udr, key=paper_udr.get) if paper_udr else None
+    ours, theirs = (true_count if c == "true" else c for c in (ours, theirs))
     if ours is not None or theirs is not None:
 
         def verdict(choice: Any) -> str:
@@ -267,16 +270,17 @@ def benchmark_table(
 def section(name: str, out: Path, command: str, note: str) -> str:
     """The BENCHMARKS.md section of one sweep directory (after the sweep has run)."""
     from mechsparse.sweep import expand, load_spec
-    from mechsparse.sweep.aggregate import results_rows, summarize, true_edges
+    from mechsparse.sweep.aggregate import (
+        results_rows,
+        select_configurations,
+        summarize,
+        true_edges,
+    )
 
     spec = load_spec(SPECS / f"{name}.yaml")
     runs = expand(spec)
     rows = results_rows(runs, out)
     summary = summarize(runs, rows, out)
-    entry_of = {r.configuration: r for r in runs}
-    for e in summary:
-        bench = entry_of[e["configuration"]].benchmark
-        e["benchmark_name"], e["graph"], e["density"] = bench.name, bench.graph, bench.density
     finished = sum(r["status"] == "finished" for r in rows)
     steps = spec.max_steps
     parts = [
@@ -289,13 +293,14 @@ def section(name: str, out: Path, command: str, note: str) -> str:
     ]
     if note:
         parts.append(note)
-    labels = list(dict.fromkeys(e["benchmark"] for e in summary))
     first_run = {}
     for run in runs:
         first_run.setdefault(run.benchmark.label, run)
-    for label in labels:
+    for selection in select_configurations(summary):
+        label = selection["benchmark"]
         entries = [e for e in summary if e["benchmark"] == label]
-        parts.append(benchmark_table(label, entries, rows, true_edges(first_run[label])))
+        run = first_run[label]
+        parts.append(benchmark_table(run.benchmark, entries, selection, rows, true_edges(run)))
     return "\n\n".join(parts)
 
 
