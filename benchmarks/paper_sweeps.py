@@ -267,6 +267,12 @@ def benchmark_table(
     return "\n".join(lines)
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it."""
+    path = path.resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def section(name: str, out: Path, command: str, note: str) -> str:
     """The BENCHMARKS.md section of one sweep directory (after the sweep has run)."""
     from mechsparse.sweep import expand, load_spec
@@ -285,7 +291,7 @@ def section(name: str, out: Path, command: str, note: str) -> str:
     steps = spec.max_steps
     parts = [
         f"Command: `{command}` (spec [`benchmarks/paper/{name}.yaml`](benchmarks/paper/{name}.yaml)"
-        f", output `runs/paper/{name}`). Preset `{spec.preset}`, {steps} steps per run, "
+        f", output `{_shown(out)}`). Preset `{spec.preset}`, {steps} steps per run, "
         f"{spec.threads} torch thread(s) per run, on this machine's 2-core CPU. "
         f"{finished} of {len(rows)} runs finished. Scores on the test split, mean ± sample std "
         "over the seeds; UDR is the mean pairwise MCC between the seeds' test latents (no "

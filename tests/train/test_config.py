@@ -49,6 +49,7 @@ def test_dotted_and_nested_overrides_agree():
         ({"model.mask_hard": "yes"}, "true or false"),
         ({3: 1}, "config keys are strings"),
         ({"foo": {"a": 1}}, "unknown config key 'foo'"),
+        ({"model.beta": [1]}, "must be a number or a string"),
     ],
 )
 def test_bad_overrides_are_named(overrides, match):
@@ -65,6 +66,8 @@ def test_bad_overrides_are_named(overrides, match):
         ({"data.density": 1.5}, "data.density"),
         ({"optim.device": "tpu"}, "optim.device"),
         ({"model.regime_effect": "add"}, "model.regime_effect"),
+        ({"model.beta": "half"}, "model.beta"),
+        ({"model.beta": -0.5}, "model.beta"),
     ],
 )
 def test_validate_names_the_bad_field(overrides, match):
@@ -111,6 +114,33 @@ def test_paper_preset_builds_the_reference_model():
     )
     mean0, var0 = temporal.prior.initial()
     assert torch.all(mean0 == 0) and torch.allclose(var0, torch.full_like(var0, 1 + 1e-6))
+
+
+def test_kl_weight_auto_depends_on_temporal_data():
+    from mechsparse.train import build_model
+
+    fast = preset("fast")
+    assert fast.model.beta == "auto" and preset("paper").model.beta == 1.0
+    dims = {"d_x": 20, "d_z": 4, "learn_z": False, "learn_a": True}
+    assert build_model(fast, **dims, d_a=3, n_lags=0).beta == 0.5
+    temporal = {**dims, "learn_z": True, "learn_a": False}
+    assert build_model(fast, **temporal, d_a=0, n_lags=1).beta == 1.0
+    assert build_model(fast.updated({"model.beta": 2}), **dims, d_a=3, n_lags=0).beta == 2.0
+
+
+def test_reported_nll_is_the_elbo_whatever_beta():
+    import torch
+
+    from mechsparse.train import build_model
+    from mechsparse.train.evaluate import elbo_on
+
+    torch.manual_seed(0)
+    config = preset("fast").updated({"model.beta": 0.5})
+    model = build_model(config, d_x=6, d_z=3, d_a=2, n_lags=0, learn_z=False, learn_a=True)
+    x, a = torch.randn(40, 1, 6), torch.randn(40, 1, 2)
+    terms = elbo_on(model, x, a, batch_size=16)
+    assert model.beta == 0.5 and terms["kl"] > 0
+    assert terms["nll"] == pytest.approx(terms["reconstruction"] + terms["kl"], rel=1e-5)
 
 
 def test_unused_fields_follow_method_and_regulariser():

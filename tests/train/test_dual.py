@@ -82,12 +82,14 @@ def test_multiplier_enters_the_primal_gradient():
     assert (model.prior.mask_a.logits.detach() < before).all()
 
 
-def test_penalty_adds_coef_times_expected_edges_over_dx():
+@pytest.mark.parametrize("beta", [1.0, 0.5])
+def test_penalty_adds_beta_coef_times_expected_edges_over_dx(beta):
     model, problem, _, x, a = make(regularizer=Regularizer.PENALTY, coef=2.0)
+    model.beta = beta  # the fast preset's β on these T = 1 data is 0.5; 1 is the reference's
     torch.manual_seed(1)
     with_penalty = problem.compute_cmp_state(x, a, step=0).loss
     torch.manual_seed(1)
-    elbo = model.elbo_terms(x, a).negative_elbo.mean()
+    terms = model.elbo_terms(x, a)
     e = model.prior.mask_a.expected_edges()
-    expected = (elbo + 2.0 * e / 6).detach()
+    expected = (terms.reconstruction.mean() + beta * (terms.kl.mean() + 2.0 * e / 6)).detach()
     assert float(with_penalty.detach()) == pytest.approx(float(expected), rel=1e-6)

@@ -15,6 +15,10 @@ def test_constraint_beats_unregularised_on_mcc(tmp_path):
         "optim.checkpoint_every": 2_500,
         "optim.eval_frames": 3_000,
         "optim.device": "cpu",
+        # the ELBO (β = 1): at the fast preset's β = 0.5 for T = 1 data the latents align later
+        # in training, and 2,500 steps show no gap yet (MCC 0.61 against 0.58; at β = 1: 0.82
+        # against 0.63); from 12k steps on the two β agree (BENCHMARKS.md, "The KL weight β")
+        "model.beta": 1.0,
     }
     scores = {}
     for kind in ("constraint", "none"):

@@ -54,8 +54,8 @@ def elbo_on(
         a: (n, T, d_a) auxiliary variables or None.
 
     Returns:
-        ``nll`` (mean −ELBO), ``reconstruction``, ``kl`` and ``kl_<i>`` (mean unscaled nats of
-        latent i).
+        ``nll`` (mean −ELBO = reconstruction + kl, whatever the training β), ``reconstruction``,
+        ``kl`` and ``kl_<i>`` (mean unscaled nats of latent i).
     """
     was_training = model.training
     model.eval()
@@ -65,7 +65,7 @@ def elbo_on(
         sl = slice(start, start + batch_size)
         terms = model.elbo_terms(x[sl], None if a is None else a[sl])
         parts = {
-            "nll": terms.negative_elbo.sum(),
+            "nll": (terms.reconstruction + terms.kl).sum(),
             "reconstruction": terms.reconstruction.sum(),
             "kl": terms.kl.sum(),
             "kl_latent": terms.kl_per_latent.sum(0),

@@ -143,7 +143,7 @@ def build_model(
         decoder_depth=m.decoder_depth,
         prior=prior,
         decoder_logvar_init=m.decoder_logvar_init,
-        beta=m.beta,
+        beta=m.kl_weight(temporal=n_lags > 0),
     )
 
 

@@ -5,7 +5,8 @@ The three regimes of REFERENCE_SPEC §3.1 are one :class:`SparsityProblem` whose
 and, depending on the regime:
 
 * ``none``: nothing else (the masks are frozen fully connected by the model);
-* ``penalty``: the loss gains ``coef · E|G| / d_x`` for every learned graph;
+* ``penalty``: the loss gains ``β · coef · E|G| / d_x`` for every learned graph (β weighs the
+  KL term, 1 in the reference, so there the reference's penalty exactly);
 * ``constraint``: one inequality constraint ``E|G| − k(t) ≤ 0`` per learned graph (G^z and G^a
   separately), each with its own cooper ``DenseMultiplier`` λ.
 
@@ -156,7 +157,9 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         loss = terms.negative_elbo.mean()
         expected = {name: mask.expected_edges() for name, mask in self.masks().items()}
         if self.regularizer is Regularizer.PENALTY:
-            loss = loss + sum(self.coef * e / self.d_x for e in expected.values())
+            # a price per edge in the KL's units (a log-prior on the graph): weighted by β with it
+            beta = self.model.beta
+            loss = loss + beta * sum(self.coef * e / self.d_x for e in expected.values())
         observed = {}
         bounds = self.bounds(step)
         for budget in self.budgets:
