@@ -156,7 +156,8 @@ class RegularizerConfig:
 
     Attributes:
         kind: ``none`` (masks frozen fully connected), ``penalty`` (β · coef · E|G| / d_x added
-            to the loss: a price per edge in the units of the KL term, weighted with it) or ``constraint`` (E|G| ≤ k solved as a Lagrangian with cooper).
+            to the loss: a price per edge in the units of the KL term, weighted with it) or
+            ``constraint`` (E|G| ≤ k solved as a Lagrangian with cooper).
         coef: penalty coefficient c (``penalty`` only). The default 4 is the better of 1 and 4
             over the two action benchmarks with the fast preset at β = 1 (BENCHMARKS.md, "The
             penalty coefficient"); the paper's best values were 16 (Section 8.2 action graphs)

@@ -158,8 +158,7 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         expected = {name: mask.expected_edges() for name, mask in self.masks().items()}
         if self.regularizer is Regularizer.PENALTY:
             # a price per edge in the KL's units (a log-prior on the graph): weighted by β with it
-            beta = self.model.beta
-            loss = loss + beta * sum(self.coef * e / self.d_x for e in expected.values())
+            loss = loss + self.model.beta * sum(self.coef * e / self.d_x for e in expected.values())
         observed = {}
         bounds = self.bounds(step)
         for budget in self.budgets:
