@@ -1,9 +1,11 @@
 """The paper's sweeps (benchmarks/paper/*.yaml) beside the paper's logged tables.
 
 Runs (or completes) the named sweep specs of ``benchmarks/paper/`` with ``mechsparse sweep``
-into ``runs/paper/NAME`` and writes, per spec, one BENCHMARKS.md section: for every benchmark
-and sparsity level, our mean ± std over seeds next to the paper's (REFERENCE_SPEC §5.3, tables
-T5–T10: 300,000-step GPU runs, 5 seeds), with UDR, and which bound UDR selects in each.
+into ``benchmarks/paper/results/NAME`` (kept in the repository: configs, scores, tables and
+figures; see benchmarks/paper/README.md) and writes, per spec, one BENCHMARKS.md section: for
+every benchmark and sparsity level, our mean ± std over seeds next to the paper's
+(REFERENCE_SPEC §5.3, tables T5–T10: 300,000-step GPU runs, 5 seeds), with UDR, which bound
+UDR selects in each, and the figure of scores against the bound.
 
     python benchmarks/paper_sweeps.py sec81_action_constraint --workers 2 --write
     python benchmarks/paper_sweeps.py sec81_action_constraint random_graphs_constraint \\
@@ -307,6 +309,9 @@ def section(name: str, out: Path, command: str, note: str) -> str:
         entries = [e for e in summary if e["benchmark"] == label]
         run = first_run[label]
         parts.append(benchmark_table(run.benchmark, entries, selection, rows, true_edges(run)))
+        figure = out / f"{label}.png"
+        if figure.is_file():
+            parts.append(f"![{label}: scores against the bound]({_shown(figure)})")
     return "\n\n".join(parts)
 
 
@@ -318,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     known = sorted(path.stem for path in SPECS.glob("*_constraint.yaml"))
     p.add_argument("specs", nargs="+", choices=known, metavar="SPEC", help=", ".join(known))
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--out", default=str(ROOT / "runs" / "paper"), help="parent directory")
+    p.add_argument("--out", default=str(SPECS / "results"), help="parent directory")
     p.add_argument("--aggregate-only", action="store_true", help="tabulate, train nothing")
     p.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     p.add_argument("--note", default="", help="extra sentence for each section")

@@ -140,3 +140,27 @@ def test_figure_for_penalty_and_non_sparsity_grids(tmp_path, grid):
     )
     assert len(fig.axes) == 2
     assert all(r["status"] == "pending" for r in rows)
+
+
+def test_udr_survives_archiving_without_latents(finished_sweep, sweep_copy):
+    before = {e["configuration"]: e for e in finished_sweep["result"].summary}
+    recorded = json.loads((sweep_copy / "udr.json").read_text())
+    assert sorted(recorded) == sorted(before)
+    for path in sweep_copy.glob("runs/*/z_hat.npz"):  # an archive keeps configs and finals
+        path.unlink()
+    after = {
+        e["configuration"]: e for e in sweep(finished_sweep["spec"], sweep_copy, log=None).summary
+    }
+    for name, entry in before.items():
+        assert after[name]["udr_mean"] == entry["udr_mean"]
+        assert after[name]["udr_median"] == entry["udr_median"]
+        assert after[name]["run_dir"] == entry["run_dir"]
+    # a run that changed since its UDR was recorded invalidates the record, visibly
+    final = sweep_copy / "runs" / (PREFIX + "none__seed0") / "final.json"
+    final.write_text(final.read_text().replace('"step"', '"step" ', 1))
+    changed = {
+        e["configuration"]: e for e in sweep(finished_sweep["spec"], sweep_copy, log=None).summary
+    }
+    assert changed[PREFIX + "none"]["udr_mean"] is None
+    assert "no UDR recorded" in changed[PREFIX + "none"]["udr_note"]
+    assert changed[PREFIX + "mechanism_sparsity__edges-10"]["udr_mean"] is not None

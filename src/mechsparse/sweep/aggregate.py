@@ -15,6 +15,12 @@ Files written to the sweep directory (each atomically):
     (highest mean consistent R; MCC where consistent R is unknown), with their scores.
 ``selection.json``
     the same selections, read by :func:`select` (``mechsparse select``).
+``udr.json``
+    per configuration, its UDR with the runs it compares and a fingerprint of each run's
+    final.json. UDR needs the runs' test latents (``z_hat.npz``, megabytes each); with this
+    record a sweep can be archived without them (results, configs and final.json only, as in
+    ``benchmarks/paper/results``) and still be tabulated and completed: a configuration whose
+    latents are gone keeps its recorded UDR while its runs are unchanged.
 ``<benchmark>.png``
     MCC and consistent R against the swept sparsity level (:mod:`mechsparse.sweep.figures`).
 
@@ -27,6 +33,7 @@ true latents) and ``random`` (untrained) are shown but never selected.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -57,6 +64,7 @@ REFERENCE_METHODS = ("supervised", "random")
 """Methods shown as reference points but never selected (they use the truth or do not train)."""
 
 SELECTION_FILE = "selection.json"
+UDR_FILE = "udr.json"
 SUMMARY_SCORES = (("mcc", "MCC"), ("consistent_r", "consistent R"), ("linear_r", "linear R"))
 _SCORE_ORDER = (
     "mcc",
@@ -121,21 +129,48 @@ def _shd(row: dict[str, Any]) -> float | None:
     return float(sum(values)) if values else None
 
 
+def _fingerprint(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
+def _read_udr_record(out: Path) -> dict[str, Any]:
+    try:
+        record = json.loads((out / UDR_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def _udr(
-    members: list[tuple[Run, dict[str, Any]]], out: Path
+    configuration: str,
+    members: list[tuple[Run, dict[str, Any]]],
+    out: Path,
+    record: dict[str, Any],
 ) -> tuple[float | None, float | None, int | None, str | None]:
     """(UDR mean, UDR median, index of the most agreeing seed, note) of a configuration's
-    finished runs."""
+    finished runs, from their z_hat.npz, or from ``record`` (udr.json) when the latents are
+    gone and the runs are the ones recorded. A computed UDR is added to ``record``."""
     from mechsparse.metrics import udr
 
     if len(members) < 2:
         return None, None, None, "fewer than 2 finished seeds"
     if len({data_identity(run.config) for run, _ in members}) > 1:  # pragma: no cover
         return None, None, None, "runs on different data"
+    run_dirs = [out / "runs" / run.name for run, _ in members]
+    names = [run.name for run, _ in members]
+    prints = [_fingerprint(d / "final.json") for d in run_dirs]
+    if not all((d / "z_hat.npz").is_file() for d in run_dirs):
+        kept = record.get(configuration)
+        if isinstance(kept, dict) and kept.get("runs") == names and kept.get("final") == prints:
+            return kept["mean"], kept["median"], kept["best"], None
+        return None, None, None, "z_hat.npz missing and no UDR recorded for these runs"
     z_hats, truths = [], []
     try:
-        for run, _ in members:
-            with np.load(out / "runs" / run.name / "z_hat.npz") as saved:
+        for d in run_dirs:
+            with np.load(d / "z_hat.npz") as saved:
                 z_hats.append(saved["z_hat"])
                 truths.append(saved["z"] if "z" in saved.files else None)
     except (OSError, KeyError, ValueError) as err:
@@ -147,11 +182,27 @@ def _udr(
     result = udr(z_hats)
     k = result.pairwise.shape[0]
     agreement = (result.pairwise.sum(axis=1) - 1.0) / (k - 1)  # mean MCC with the other seeds
-    return result.mean, result.median, int(np.argmax(agreement)), None
+    best = int(np.argmax(agreement))
+    record[configuration] = {
+        "runs": names,
+        "final": prints,
+        "mean": result.mean,
+        "median": result.median,
+        "best": best,
+    }
+    return result.mean, result.median, best, None
 
 
-def summarize(runs: Sequence[Run], rows: Sequence[dict[str, Any]], out: Path) -> list[dict]:
+def summarize(
+    runs: Sequence[Run],
+    rows: Sequence[dict[str, Any]],
+    out: Path,
+    udr_record: dict[str, Any] | None = None,
+) -> list[dict]:
     """One entry per configuration, in sweep order.
+
+    ``udr_record`` is the content of udr.json (read from ``out`` when None); UDRs computed
+    here are added to it.
 
     Each entry: ``configuration``, ``benchmark`` (label), ``method``, ``params``, ``seeds``
     (runs), ``finished``, ``<score>_mean`` / ``<score>_std`` for mcc, consistent_r,
@@ -161,6 +212,7 @@ def summarize(runs: Sequence[Run], rows: Sequence[dict[str, Any]], out: Path) ->
     finished seed, or seed 0).
     """
     by_name = {row["run"]: row for row in rows}
+    record = _read_udr_record(out) if udr_record is None else udr_record
     groups: dict[str, list[Run]] = {}
     for run in runs:
         groups.setdefault(run.configuration, []).append(run)
@@ -183,7 +235,9 @@ def summarize(runs: Sequence[Run], rows: Sequence[dict[str, Any]], out: Path) ->
             entry[f"{key}_mean"], entry[f"{key}_std"] = mean_std(values)
         shd = [v for _, row in finished if (v := _shd(row)) is not None]
         entry["shd_mean"], entry["shd_std"] = mean_std(shd)
-        entry["udr_mean"], entry["udr_median"], best, entry["udr_note"] = _udr(finished, out)
+        entry["udr_mean"], entry["udr_median"], best, entry["udr_note"] = _udr(
+            configuration, finished, out, record
+        )
         if best is not None:
             representative = finished[best][0]
         elif finished:
@@ -389,7 +443,7 @@ def _finite(value: Any) -> Any:
 def write_outputs(
     out: Path, spec: SweepSpec, runs: Sequence[Run], errors: dict[str, str] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Write results.csv, summary.md, selection.json and one figure per benchmark.
+    """Write results.csv, summary.md, selection.json, udr.json and one figure per benchmark.
 
     Returns:
         (rows of results.csv, configuration summary, selections per benchmark).
@@ -397,7 +451,11 @@ def write_outputs(
     from mechsparse.sweep.figures import plot_sweep_benchmark, sparsity_axis
 
     rows = results_rows(runs, out, errors)
-    summary = summarize(runs, rows, out)
+    udr_record = _read_udr_record(out)
+    summary = summarize(runs, rows, out, udr_record)
+    configurations = {run.configuration for run in runs}
+    udr_record = {k: v for k, v in sorted(udr_record.items()) if k in configurations}
+    atomic_write_text(out / UDR_FILE, json.dumps(_finite(udr_record), indent=2) + "\n")
     selections = select_configurations(summary)
     first_run: dict[str, Run] = {}
     for run in runs:
