@@ -328,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     p.add_argument("--note", default="", help="extra sentence for each section")
     args = p.parse_args(argv)
-    from mechsparse.sweep import sweep
+    from mechsparse.sweep import expand, load_spec, sweep
+    from mechsparse.sweep.aggregate import write_outputs
 
     failed = 0
     for name in args.specs:
@@ -339,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
         elif not out.is_dir():
             print(f"{out}: no sweep directory yet; run without --aggregate-only first.")
             return 1
+        else:  # refresh the directory's tables, figures and udr.json from what has finished
+            spec = load_spec(SPECS / f"{name}.yaml")
+            write_outputs(out, spec, expand(spec))
         text = section(name, out, command_line(__file__, argv), args.note)
         print(text)
         if args.write:

@@ -242,3 +242,87 @@ def test_residual_follows_a_fixed_graph():
     mean, _ = prior.transition(z_prev, None, graph_z, None)
     mean[:, 2].sum().backward()
     assert torch.count_nonzero(z_prev.grad[:, 2]) == 0
+
+
+def _loop_additive(prior, z_prev, a, mask_z, mask_a):
+    """c_i + Σ_j M_ij f_ij(u_j), one scalar network at a time (the slow reference)."""
+    parents, masks = [], []
+    if z_prev is not None:
+        parents.append(z_prev)
+        masks.append(mask_z)
+    if a is not None and prior.regime_shift is None:
+        parents.append(a)
+        masks.append(mask_a)
+    batch = (z_prev if z_prev is not None else a).shape[0]
+    u = torch.cat(parents, dim=1) if parents else torch.zeros(batch, 0)
+    m = torch.cat(masks, dim=2) if masks else None
+    n_inputs = u.shape[1]
+    out = prior.term_bias[:, 0].expand(batch, prior.d_z, prior.n_outputs).clone()
+    for i in range(prior.d_z):
+        for j in range(n_inputs):
+            k = i * n_inputs + j
+            h = u[:, j : j + 1] @ prior.term_first.weight[k] + prior.term_first.bias[k, 0]
+            h = F.leaky_relu(h, 0.2)
+            for layer in prior.body.hidden:
+                h = h @ layer.weight[k]
+                if layer.bias is not None:
+                    h = h + layer.bias[k, 0]
+                h = F.leaky_relu(h, 0.2)
+            term = h @ prior.body.output.weight[k] + prior.body.output.bias[k, 0]
+            out[:, i] += m[:, i, j : j + 1] * term
+    if prior.regime_shift is not None:
+        out = out + torch.einsum("bir,iro->bio", mask_a * a[:, None, :], prior.regime_shift)
+    return out[..., 0], out[..., -1]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},  # lagged latents and actions as inputs
+        {"n_lags": 0},  # actions only
+        {"d_a": 0},  # temporal only
+        {"regime_effect": "shift"},  # lagged latents as inputs, regimes as shifts
+        {"n_lags": 0, "regime_effect": "shift"},  # no input parents: c_i plus the shifts
+        {"hidden_bias": True, "depth": 2},
+    ],
+)
+def test_additive_mechanism_equals_a_sum_of_one_parent_networks(kwargs):
+    torch.manual_seed(4)
+    prior = _prior(mechanism="additive", variance="parents", **kwargs)
+    assert prior.weight_z is None and prior.weight_a is None and prior.input_bias is None
+    with torch.no_grad():
+        prior.term_bias.normal_()
+        if prior.regime_shift is not None:
+            prior.regime_shift.normal_()
+    z_prev = torch.randn(5, 4) if prior.n_lags else None
+    a = F.one_hot(torch.tensor([0, 1, 2, 1, 0]), 3).float() if prior.d_a else None
+    mask_z, mask_a = prior.sample_masks(5)
+    mean, variance = prior.transition(z_prev, a, mask_z, mask_a)
+    want_mean, want_raw = _loop_additive(prior, z_prev, a, mask_z, mask_a)
+    torch.testing.assert_close(mean, want_mean, atol=1e-5, rtol=1e-5)
+    want_var = F.softplus(want_raw + math.log(math.expm1(1e-4))) + 1e-6
+    torch.testing.assert_close(variance, want_var, atol=1e-9, rtol=1e-5)
+
+
+def test_additive_mechanism_removes_a_masked_edge_and_broadcasts_a_fixed_graph():
+    torch.manual_seed(5)
+    prior = _prior(mechanism="additive")
+    z_prev = torch.randn(5, 4, requires_grad=True)
+    a = torch.randn(5, 3, requires_grad=True)
+    mask_z, mask_a = torch.ones(4, 4), torch.ones(4, 3)
+    mask_z[2, 1] = 0.0
+    mask_a[2, 0] = 0.0
+    mean, _ = prior.transition(z_prev, a, mask_z, mask_a)
+    mean[:, 2].sum().backward()
+    assert torch.count_nonzero(z_prev.grad[:, 1]) == 0
+    assert torch.count_nonzero(a.grad[:, 0]) == 0
+    assert (z_prev.grad[:, [0, 2, 3]].abs() > 0).all() and (a.grad[:, 1:].abs() > 0).all()
+    # a (d_z, parents) graph is the same as that graph repeated for every example, and a
+    # shared (1, d_z, d_a) mask mixes with a per-example (B, d_z, d_z) one
+    mean_3d, _ = prior.transition(z_prev, a, mask_z.expand(5, 4, 4), mask_a[None])
+    torch.testing.assert_close(mean, mean_3d)
+
+
+def test_unknown_mechanism_is_refused():
+    with pytest.raises(ValueError, match="mechanism"):
+        _prior(mechanism="linear")

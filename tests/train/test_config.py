@@ -66,6 +66,7 @@ def test_bad_overrides_are_named(overrides, match):
         ({"data.density": 1.5}, "data.density"),
         ({"optim.device": "tpu"}, "optim.device"),
         ({"model.regime_effect": "add"}, "model.regime_effect"),
+        ({"model.prior_mechanism": "linear"}, "model.prior_mechanism"),
         ({"model.beta": "half"}, "model.beta"),
         ({"model.beta": -0.5}, "model.beta"),
     ],

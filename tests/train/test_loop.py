@@ -9,6 +9,7 @@ from mechsparse.train import (
     RunDirError,
     TrainingDiverged,
     load_checkpoint,
+    load_trained_model,
     preset,
     train,
 )
@@ -234,3 +235,14 @@ def test_regime_shift_trains_on_regimes_and_is_refused_for_actions(tmp_path):
     with pytest.raises(ValueError, match="regime_effect='shift' needs discrete"):
         train(tiny(**{"model.regime_effect": "shift"}), tmp_path / "a", progress=False)
     assert not (tmp_path / "a").exists()  # refused before anything is written
+
+
+def test_additive_mechanisms_train_and_reload(tmp_path):
+    config = tiny(
+        **{"data.benchmark": "temporal_sparsity_non_trivial", "model.prior_mechanism": "additive"}
+    )
+    result = train(config, tmp_path / "run", progress=False, report=False)
+    assert np.isfinite(result.final["scores"]["mcc"])
+    assert np.asarray(result.final["graph_z"]["probabilities"]).shape == (10, 10)
+    model = load_trained_model(tmp_path / "run")
+    assert model.prior.mechanism == "additive" and model.prior.term_first.n_nets == 100

@@ -21,6 +21,7 @@ from mechsparse.model.networks import LEAKY_RELU_SLOPE, ParallelLinear, Parallel
 
 __all__ = [
     "INITIAL_VARIANCE",
+    "MECHANISMS",
     "MIN_PRIOR_VARIANCE",
     "REGIME_EFFECTS",
     "TRANSITION_VARIANCE_INIT",
@@ -31,6 +32,11 @@ __all__ = [
 VARIANCE_MODES = ("constant", "parents")
 """``constant``: one learned σ_i² per latent (reference ``independent``, the paper's setting);
 ``parents``: σ_i² is a second output of the network, so it depends on the parents."""
+
+MECHANISMS = ("mlp", "additive")
+"""Form of each latent's mechanism μ_i: ``mlp`` (one network of all masked parents, the
+reference's) or ``additive`` (a sum of one-parent networks, one per possible edge:
+μ_i = c_i + Σ_j M_ij f_ij(u_j), the causal additive model class)."""
 
 REGIME_EFFECTS = ("input", "shift")
 """How a_t enters latent i's mechanism: ``input`` (M^a_i ⊙ a_t is an input of the network, the
@@ -58,6 +64,15 @@ class LatentPrior(nn.Module):
     For latent i the first layer is h1 = LeakyReLU_0.2(W^z_i u_i + W^a_i v_i + b_i) with
     u_i = M^z_i ⊙ z_{t-1} and v_i = M^a_i ⊙ a_t (W^z, W^a without bias, b_i initialised to 0),
     followed by ``depth − 1`` hidden layers and a linear output head (:class:`ParallelMLP`).
+
+    With ``mechanism="additive"`` each latent's outputs are instead a sum over its possible
+    parents u_j (the lagged latents, then the auxiliary variables when they are network inputs):
+    out_i = c_i + Σ_j M_ij f_ij(u_j), with one scalar-input network f_ij per (child, parent)
+    pair (``depth`` hidden layers of ``width`` units, all d_z·(d_z + d_a) of them batched) and
+    c_i learned, initialised to 0. A masked-out edge removes its term instead of zeroing an
+    input. This is the causal additive model class (CAM; Bühlmann et al. 2014): it cannot
+    express interactions between parents, and every mechanism of the sinusoid-sum benchmarks
+    lies in it.
 
     Transition variance (``variance``):
 
@@ -95,6 +110,7 @@ class LatentPrior(nn.Module):
             regime whose edge probability is small. With ``n_lags = 0`` and ``variance=
             "parents"`` this models any Gaussian per regime; with ``n_lags = 1`` a regime
             shifts the transition additively.
+        mechanism: ``"mlp"`` (reference) or ``"additive"`` (see above).
         residual: with ``n_lags = 1``, predict the change: μ_i = g_i z_{t-1,i} + net_i(...)
             with g_i = 1[σ(α_ii) > 0.5] the learned self-edge of G^z (straight-through
             gradient). The identity part of the transition then needs no network and carries
@@ -126,6 +142,7 @@ class LatentPrior(nn.Module):
         mask_hard: bool = False,
         mask_noise: str = "batch",
         regime_effect: str = "input",
+        mechanism: str = "mlp",
         residual: bool = False,
     ) -> None:
         super().__init__()
@@ -144,6 +161,7 @@ class LatentPrior(nn.Module):
         self.hidden_bias = bool(hidden_bias)
         self.variance = check_choice(variance, "variance", VARIANCE_MODES)
         self.regime_effect = check_choice(regime_effect, "regime_effect", REGIME_EFFECTS)
+        self.mechanism = check_choice(mechanism, "mechanism", MECHANISMS)
         self.residual = bool(residual) and n_lags == 1
 
         mask_kwargs = {
@@ -153,32 +171,49 @@ class LatentPrior(nn.Module):
             "noise": mask_noise,
         }
         self.mask_z: GumbelSigmoidMask | None = None
-        self.weight_z: ParallelLinear | None = None
         if self.n_lags == 1:
             self.mask_z = GumbelSigmoidMask(
                 self.d_z, self.d_z, learnable=learn_graph_z, **mask_kwargs
             )
-            self.weight_z = ParallelLinear(self.d_z, self.d_z, self.width, bias=False)
         self.mask_a: GumbelSigmoidMask | None = None
-        self.weight_a: ParallelLinear | None = None
         self.regime_shift: nn.Parameter | None = None  # Δ, shape (d_z, d_a, n_outputs)
         if self.d_a > 0:
             self.mask_a = GumbelSigmoidMask(
                 self.d_z, self.d_a, learnable=learn_graph_a, **mask_kwargs
             )
-            if self.regime_effect == "input":
-                self.weight_a = ParallelLinear(self.d_z, self.d_a, self.width, bias=False)
-            else:
+            if self.regime_effect == "shift":
                 self.regime_shift = nn.Parameter(torch.zeros(self.d_z, self.d_a, self.n_outputs))
-        # b_i of the first layer, shape (d_z, 1, H), initialised to 0 as in the reference
-        self.input_bias = nn.Parameter(torch.zeros(self.d_z, 1, self.width))
-        self.body = ParallelMLP(
-            self.d_z,
-            self.width,
-            (self.width,) * (self.depth - 1),
-            self.n_outputs,
-            hidden_bias=self.hidden_bias,
-        )
+        # parents that are network inputs: the lagged latents, then a unless it only shifts
+        a_inputs = self.d_a if self.regime_effect == "input" else 0
+        self.n_inputs = self.d_z * self.n_lags + a_inputs
+        self.weight_z: ParallelLinear | None = None
+        self.weight_a: ParallelLinear | None = None
+        self.input_bias: nn.Parameter | None = None
+        self.term_first: ParallelLinear | None = None
+        self.term_bias: nn.Parameter | None = None
+        n_nets = self.d_z
+        if self.mechanism == "mlp":
+            if self.n_lags == 1:
+                self.weight_z = ParallelLinear(self.d_z, self.d_z, self.width, bias=False)
+            if a_inputs:
+                self.weight_a = ParallelLinear(self.d_z, self.d_a, self.width, bias=False)
+            # b_i of the first layer, shape (d_z, 1, H), initialised to 0 as in the reference
+            self.input_bias = nn.Parameter(torch.zeros(self.d_z, 1, self.width))
+        elif self.n_inputs:
+            # f_ij for every (child i, input parent j), flattened as i·n_inputs + j
+            n_nets = self.d_z * self.n_inputs
+            self.term_first = ParallelLinear(n_nets, 1, self.width, bias=True)
+        if self.mechanism == "additive":
+            self.term_bias = nn.Parameter(torch.zeros(self.d_z, 1, self.n_outputs))  # c_i
+        self.body: ParallelMLP | None = None
+        if self.mechanism == "mlp" or self.n_inputs:
+            self.body = ParallelMLP(
+                n_nets,
+                self.width,
+                (self.width,) * (self.depth - 1),
+                self.n_outputs,
+                hidden_bias=self.hidden_bias,
+            )
 
         raw_transition = _inverse_softplus(TRANSITION_VARIANCE_INIT)
         if self.variance == "constant":
@@ -201,7 +236,7 @@ class LatentPrior(nn.Module):
         return (
             f"d_z={self.d_z}, d_a={self.d_a}, n_lags={self.n_lags}, width={self.width}, "
             f"depth={self.depth}, hidden_bias={self.hidden_bias}, variance={self.variance!r}, "
-            f"regime_effect={self.regime_effect!r}"
+            f"regime_effect={self.regime_effect!r}, mechanism={self.mechanism!r}"
         )
 
     def sample_masks(
@@ -261,12 +296,10 @@ class LatentPrior(nn.Module):
             ``(mean, variance)``, each of shape ``(B, d_z)``.
         """
         batch = self._check_parents(z_prev, a)
-        # first layer: h1 = W^z_i (M^z_i ⊙ z_{t-1}) + W^a_i (M^a_i ⊙ a_t) + b_i, batched over i
-        hidden = self.input_bias  # (d_z, 1, H), broadcast over the batch
-        if self.weight_z is not None:
+        masked_z = None
+        if self.n_lags == 1:
             self._check_mask(mask_z, "mask_z", batch, self.d_z)
             masked_z = mask_z * z_prev[:, None, :]  # (B, d_z children, d_z parents)
-            hidden = torch.baddbmm(hidden, masked_z.transpose(0, 1), self.weight_z.weight)
         elif mask_z is not None:
             raise ValueError("mask_z must be None: this prior has n_lags=0 (no graph G^z).")
         masked_a = None
@@ -275,11 +308,10 @@ class LatentPrior(nn.Module):
             masked_a = mask_a * a[:, None, :]  # (B, d_z children, d_a parents)
         elif mask_a is not None:
             raise ValueError("mask_a must be None: this prior has d_a=0 (no graph G^a).")
-        if self.weight_a is not None:
-            # baddbmm broadcasts a (d_z, 1, H) bias over the batch when there is no lagged part
-            hidden = torch.baddbmm(hidden, masked_a.transpose(0, 1), self.weight_a.weight)
-        hidden = F.leaky_relu(hidden, LEAKY_RELU_SLOPE)  # (d_z, B, H)
-        out = self.body(hidden)  # (d_z, B or 1, n_outputs)
+        if self.mechanism == "mlp":
+            out = self._joint(masked_z, masked_a)
+        else:
+            out = self._additive(z_prev, a, mask_z, mask_a, batch)
         if self.regime_shift is not None:
             # Σ_r M^a_ir a_r Δ_ir for every latent i and output o, batched over i
             out = out + torch.einsum("bir,iro->ibo", masked_a, self.regime_shift)
@@ -296,6 +328,47 @@ class LatentPrior(nn.Module):
             raw = out[..., 1].transpose(0, 1)  # (B, d_z)
             variance = F.softplus(raw + self.variance_shift) + MIN_PRIOR_VARIANCE
         return mean, variance
+
+    def _joint(self, masked_z: Tensor | None, masked_a: Tensor | None) -> Tensor:
+        """Outputs of the ``mlp`` mechanisms, shape ``(d_z, B or 1, n_outputs)``."""
+        # first layer: h1 = W^z_i (M^z_i ⊙ z_{t-1}) + W^a_i (M^a_i ⊙ a_t) + b_i, batched over i
+        hidden = self.input_bias  # (d_z, 1, H), broadcast over the batch
+        if self.weight_z is not None:
+            hidden = torch.baddbmm(hidden, masked_z.transpose(0, 1), self.weight_z.weight)
+        if self.weight_a is not None:
+            # baddbmm broadcasts a (d_z, 1, H) bias over the batch when there is no lagged part
+            hidden = torch.baddbmm(hidden, masked_a.transpose(0, 1), self.weight_a.weight)
+        return self.body(F.leaky_relu(hidden, LEAKY_RELU_SLOPE))
+
+    def _additive(
+        self,
+        z_prev: Tensor | None,
+        a: Tensor | None,
+        mask_z: Tensor | None,
+        mask_a: Tensor | None,
+        batch: int,
+    ) -> Tensor:
+        """Outputs of the ``additive`` mechanisms c_i + Σ_j M_ij f_ij(u_j), shape
+        ``(d_z, B, n_outputs)``."""
+        if self.term_first is None:  # no input parents: regimes that only shift
+            return self.term_bias.expand(self.d_z, batch, self.n_outputs)
+        values, masks = [], []
+        if self.n_lags == 1:
+            values.append(z_prev)
+            masks.append(mask_z if mask_z.ndim == 3 else mask_z[None])
+        if self.d_a > 0 and self.regime_shift is None:  # a is an input, not a shift
+            values.append(a)
+            masks.append(mask_a if mask_a.ndim == 3 else mask_a[None])
+        n_masks = max(m.shape[0] for m in masks)  # B, or 1 for a mask shared by the batch
+        u = torch.cat(values, dim=1)  # (B, n_inputs)
+        mask = torch.cat([m.expand(n_masks, -1, -1) for m in masks], dim=2)
+        # every child i reads every parent u_j through its own scalar network f_ij
+        x = u.T[None].expand(self.d_z, self.n_inputs, batch)
+        h = self.term_first(x.reshape(self.d_z * self.n_inputs, batch, 1))
+        terms = self.body(F.leaky_relu(h, LEAKY_RELU_SLOPE))
+        terms = terms.reshape(self.d_z, self.n_inputs, batch, self.n_outputs)
+        gate = mask.permute(1, 2, 0)[..., None]  # (d_z, n_inputs, B or 1, 1)
+        return (gate * terms).sum(dim=1) + self.term_bias
 
     def _self_edges(self) -> Tensor:
         """Gate g_i = 1[σ(α_ii) > 0.5] of the identity path, shape ``(d_z,)``: the learned

@@ -49,6 +49,7 @@ REGULARIZERS = ("none", "penalty", "constraint")
 OWN_METHOD = "mechanism_sparsity"
 TRANSITION_VARIANCES = ("constant", "parents")
 REGIME_EFFECTS = ("input", "shift")
+PRIOR_MECHANISMS = ("mlp", "additive")
 MASK_NOISES = ("batch", "example")
 # Read only by the constraint regulariser (see Config.unused_fields).
 CONSTRAINT_ONLY_FIELDS = (
@@ -104,6 +105,10 @@ class ModelConfig:
             ``shift`` (each edge of G^a adds a learned offset to the target's mean and, with
             ``transition_variance=parents``, its variance; see ``LatentPrior``). ``shift``
             needs discrete auxiliary variables.
+        prior_mechanism: form of each latent's mechanism μ_i: ``mlp`` (one network of all its
+            masked parents, the reference's) or ``additive`` (c_i + Σ_j M_ij f_ij(u_j), one
+            scalar network per possible edge with ``prior_depth`` layers of ``prior_width``
+            units: the causal additive model class; see ``LatentPrior``).
         prior_residual: the transition networks predict z_t − z_{t−1}: μ_i = g_i z_{t−1,i} +
             net_i(·) with g_i the learned self-edge of G^z, so the identity part of a temporal
             transition needs no network and carries no mask noise (the reference's
@@ -130,6 +135,7 @@ class ModelConfig:
     mask_hard: bool = False
     mask_noise: str = "batch"
     regime_effect: str = "input"
+    prior_mechanism: str = "mlp"
     prior_residual: bool = False
     decoder_logvar_init: float = -10.0
     beta: float | str = 1.0
@@ -347,6 +353,12 @@ class Config:
             "model.regime_effect",
             m.regime_effect,
             f"one of {REGIME_EFFECTS}",
+        )
+        _check(
+            m.prior_mechanism in PRIOR_MECHANISMS,
+            "model.prior_mechanism",
+            m.prior_mechanism,
+            f"one of {PRIOR_MECHANISMS}",
         )
         _check(m.mask_temperature > 0, "model.mask_temperature", m.mask_temperature, "> 0")
         beta_ok = m.beta == "auto" or (

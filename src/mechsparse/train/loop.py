@@ -130,6 +130,7 @@ def build_model(
         mask_hard=m.mask_hard,
         mask_noise=m.mask_noise,
         regime_effect=m.regime_effect,
+        mechanism=m.prior_mechanism,
         residual=m.prior_residual,
     )
     return LatentCausalVAE(
