@@ -108,7 +108,10 @@ class ModelConfig:
         prior_mechanism: form of each latent's mechanism μ_i: ``mlp`` (one network of all its
             masked parents, the reference's) or ``additive`` (c_i + Σ_j M_ij f_ij(u_j), one
             scalar network per possible edge with ``prior_depth`` layers of ``prior_width``
-            units: the causal additive model class; see ``LatentPrior``).
+            units: the causal additive model class; see ``LatentPrior``). There are d_z·(d_z +
+            d_a) such networks, so the width is per edge: with d_z = 10 and no actions, width
+            32 (measured in BENCHMARKS.md) gives 115k prior parameters and the fast preset's 64
+            gives 435k, more than the rest of the fast model.
         prior_residual: the transition networks predict z_t − z_{t−1}: μ_i = g_i z_{t−1,i} +
             net_i(·) with g_i the learned self-edge of G^z, so the identity part of a temporal
             transition needs no network and carries no mask noise (the reference's
