@@ -9,6 +9,10 @@ mean ± std over seeds of MCC, consistent R, SHD, steps and wall time beside the
 
 Each worker process uses one torch thread, so ``--workers 2`` fills a 2-core machine without
 oversubscribing it (see shared FINDINGS on threads). Run it alone on the machine.
+
+The runs go to ``benchmarks/quality/results`` by default, where each run's ``config.yaml`` and
+``final.json`` are kept in git (checkpoints, latents and reports are ignored), so the table can
+be rebuilt with ``--aggregate-only`` and an unfinished suite completed from a fresh clone.
 """
 
 from __future__ import annotations
@@ -209,7 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--max-minutes", type=float, default=10.0, help="per-run wall-clock cap")
-    p.add_argument("--out", default=str(ROOT / "runs" / "quality"))
+    p.add_argument(
+        "--out",
+        default=str(ROOT / "benchmarks" / "quality" / "results"),
+        help="run directory parent; the default is kept in git (configs and final scores)",
+    )
     p.add_argument("--only", nargs="*", help="labels or benchmark names to run")
     p.add_argument(
         "--set", nargs="*", default=[], help="extra config overrides key=value (YAML values)"
