@@ -7,13 +7,15 @@ fails, the temporary file is removed and the target is untouched.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_csv", "atomic_write_text"]
 
 
 def atomic_write(path: str | Path, write: Callable[[str], Any]) -> Path:
@@ -58,3 +60,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def atomic_write_csv(path: str | Path, rows: Sequence[dict[str, Any]]) -> Path:
+    """Write ``rows`` (one dict per row, the first row's keys as the header; ``None`` as an
+    empty cell) to ``path`` as CSV, atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return atomic_write_text(path, buffer.getvalue())

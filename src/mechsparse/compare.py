@@ -23,15 +23,13 @@ Methods: ``mechanism_sparsity`` (the constraint at ``edges``, default the true e
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mechsparse._atomic import atomic_write_bytes, atomic_write_text
+from mechsparse._atomic import atomic_write_bytes, atomic_write_csv, atomic_write_text
 from mechsparse._seed_stats import format_mean_std, mean_std
 from mechsparse.baselines import BASELINES, DataSpec
 from mechsparse.sweep.backends import LocalBackend
@@ -235,15 +233,6 @@ def summarize(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda e: -(e[rank_key] if e[rank_key] is not None else -math.inf))
 
 
-def _csv_text(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return buffer.getvalue()
-
-
 def _cell(entry: dict[str, Any], key: str, digits: int = 3) -> str:
     return format_mean_std(entry[f"{key}_mean"], entry[f"{key}_std"], digits)
 
@@ -287,14 +276,12 @@ def _write_outputs(
     edges: int | str,
     seeds: int,
 ) -> None:
-    from mechsparse.report.figures import plot_method_scores
+    from mechsparse.report.figures import plot_method_scores, png_bytes
 
-    atomic_write_text(out / "comparison.csv", _csv_text(summary))
-    atomic_write_text(out / "comparison_runs.csv", _csv_text(runs))
+    atomic_write_csv(out / "comparison.csv", summary)
+    atomic_write_csv(out / "comparison_runs.csv", runs)
     atomic_write_text(
         out / "comparison.md", comparison_markdown(summary, base, edges=edges, seeds=seeds)
     )
     fig = plot_method_scores(runs, order=[e["method"] for e in summary])
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    atomic_write_bytes(out / "comparison.png", buffer.getvalue())
+    atomic_write_bytes(out / "comparison.png", png_bytes(fig))

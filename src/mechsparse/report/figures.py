@@ -9,6 +9,7 @@ latents z_i), columns = parents.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 
@@ -30,11 +31,19 @@ __all__ = [
     "plot_graph_comparison",
     "plot_method_scores",
     "plot_training_curves",
+    "png_bytes",
 ]
 
 _KINDS = ("z", "a")
 _PANEL_WIDTH = 4.2  # inches per matrix panel
 _ERROR_COLOR = "#d62728"
+
+
+def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
+    """The figure rendered as a PNG file's bytes (for an atomic write or an inline image)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
 
 
 def _new_figure(width: float, height: float) -> Figure:

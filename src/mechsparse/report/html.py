@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import html
-import io
 import json
 import math
 import warnings
@@ -30,6 +29,7 @@ from mechsparse.report.figures import (
     plot_entanglement,
     plot_graph_comparison,
     plot_training_curves,
+    png_bytes,
 )
 
 __all__ = ["write_report"]
@@ -163,12 +163,6 @@ def _fmt_duration(seconds: Any) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{seconds:.1f} s ({hours}:{minutes:02d}:{secs:02d})"
-
-
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
 
 
 def _figure_html(png: bytes, alt: str, caption: str) -> str:
@@ -315,7 +309,7 @@ def write_report(run_dir: Path | str) -> Path:
     sections: dict[str, list[str]] = {}
     for stem, section, caption, factory in _figures(final, records):
         try:
-            png = _png(factory())
+            png = png_bytes(factory(), dpi=100)
         except ValueError as err:
             raise ValueError(f"final.json / metrics.jsonl in {run_dir}: {stem}: {err}") from err
         atomic_write_bytes(figure_dir / f"{stem}.png", png)

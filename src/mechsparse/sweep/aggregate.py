@@ -32,9 +32,7 @@ true latents) and ``random`` (untrained) are shown but never selected.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 from collections.abc import Sequence
@@ -43,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from mechsparse._atomic import atomic_write_bytes, atomic_write_text
+from mechsparse._atomic import atomic_write_bytes, atomic_write_csv, atomic_write_text
 from mechsparse._seed_stats import format_mean_std, mean_std
 from mechsparse.sweep.spec import Run, SweepSpec, data_identity, format_value
 from mechsparse.train.config import preset
@@ -421,15 +419,6 @@ def summary_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _csv_text(rows: Sequence[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return buffer.getvalue()
-
-
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -448,6 +437,7 @@ def write_outputs(
     Returns:
         (rows of results.csv, configuration summary, selections per benchmark).
     """
+    from mechsparse.report.figures import png_bytes
     from mechsparse.sweep.figures import plot_sweep_benchmark, sparsity_axis
 
     rows = results_rows(runs, out, errors)
@@ -469,11 +459,9 @@ def write_outputs(
         if not entries:
             continue
         fig = plot_sweep_benchmark(entries, axis=axis, true_edges=truths[label], title=label)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110)
         figures[label] = f"{label}.png"
-        atomic_write_bytes(out / figures[label], buffer.getvalue())
-    atomic_write_text(out / "results.csv", _csv_text(rows))
+        atomic_write_bytes(out / figures[label], png_bytes(fig))
+    atomic_write_csv(out / "results.csv", rows)
     atomic_write_text(
         out / "summary.md", summary_markdown(spec, rows, summary, selections, truths, figures)
     )
