@@ -11,6 +11,17 @@ from torch.nn import functional as F
 from mechsparse.model.prior import LatentPrior
 
 
+def _body_by_loop(prior, h, k):
+    """Network k of ``prior.body`` applied to its first layer's output h, one layer at a time."""
+    h = F.leaky_relu(h, 0.2)
+    for layer in prior.body.hidden:
+        h = h @ layer.weight[k]
+        if layer.bias is not None:
+            h = h + layer.bias[k, 0]
+        h = F.leaky_relu(h, 0.2)
+    return h @ prior.body.output.weight[k] + prior.body.output.bias[k, 0]
+
+
 def _prior(**kwargs) -> LatentPrior:
     defaults = {"d_a": 3, "n_lags": 1, "width": 8, "depth": 3, "hidden_bias": False}
     return LatentPrior(4, **{**defaults, **kwargs})
@@ -28,13 +39,7 @@ def _loop_transition(prior, z_prev, a, mask_z, mask_a):
                 h = h + (mask_z[b, i] * z_prev[b]) @ prior.weight_z.weight[i]
             if a is not None and prior.weight_a is not None:
                 h = h + (mask_a[b, i] * a[b]) @ prior.weight_a.weight[i]
-            h = F.leaky_relu(h, 0.2)
-            for layer in prior.body.hidden:
-                h = h @ layer.weight[i]
-                if layer.bias is not None:
-                    h = h + layer.bias[i, 0]
-                h = F.leaky_relu(h, 0.2)
-            out = h @ prior.body.output.weight[i] + prior.body.output.bias[i, 0]
+            out = _body_by_loop(prior, h, i)
             if prior.regime_shift is not None:
                 out = out + (mask_a[b, i] * a[b]) @ prior.regime_shift[i]
             means[b, i] = out[0]
@@ -262,13 +267,7 @@ def _loop_additive(prior, z_prev, a, mask_z, mask_a):
         for j in range(n_inputs):
             k = i * n_inputs + j
             h = u[:, j : j + 1] @ prior.term_first.weight[k] + prior.term_first.bias[k, 0]
-            h = F.leaky_relu(h, 0.2)
-            for layer in prior.body.hidden:
-                h = h @ layer.weight[k]
-                if layer.bias is not None:
-                    h = h + layer.bias[k, 0]
-                h = F.leaky_relu(h, 0.2)
-            term = h @ prior.body.output.weight[k] + prior.body.output.bias[k, 0]
+            term = _body_by_loop(prior, h, k)
             out[:, i] += m[:, i, j : j + 1] * term
     if prior.regime_shift is not None:
         out = out + torch.einsum("bir,iro->bio", mask_a * a[:, None, :], prior.regime_shift)
