@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mechsparse._atomic import atomic_write_text
 from mechsparse._seed_stats import format_mean_std, mean_std
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -289,11 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             "scores on the test split (≤ 100,000 frames). Paper: REFERENCE_SPEC §5 (300,000 iterations, GPU).\n\n"
         )
         write_section(ROOT / "BENCHMARKS.md", args.section, note + args.note + "\n\n" + body)
-        json.dump(
-            [{k: v for k, v in r.items()} for r in results],
-            open(Path(args.out) / "results.json", "w"),
-            indent=1,
-        )
+        atomic_write_text(Path(args.out) / "results.json", json.dumps(results, indent=1))
     if failed:
         print(f"{len(failed)} run(s) failed (above); the table leaves them out.", file=sys.stderr)
     return 1 if failed else 0
