@@ -1,22 +1,10 @@
 """benchmarks/prior_fit.py: the prior fitted to the true latents explains their transitions."""
 
-import importlib.util
-from pathlib import Path
-
 from mechsparse.data import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "prior_fit.py"
 
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("prior_fit_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_fit_explains_the_true_transitions_of_temporal_sparsity_trivial():
-    script = load_script()
+def test_fit_explains_the_true_transitions_of_temporal_sparsity_trivial(benchmark_script):
+    script = benchmark_script("prior_fit")
     benchmark = load_benchmark("temporal_sparsity_trivial", n_samples=2000)
     z = benchmark.test.z
     for mechanism in ("mlp", "additive"):
@@ -26,8 +14,8 @@ def test_fit_explains_the_true_transitions_of_temporal_sparsity_trivial():
         assert (residual < 0.02 * z[:, 1].var(0)).all(), (mechanism, residual)
 
 
-def test_main_prints_a_row_per_mechanism(capsys):
-    script = load_script()
+def test_main_prints_a_row_per_mechanism(capsys, benchmark_script):
+    script = benchmark_script("prior_fit")
     script.main(["--benchmarks", "action_sparsity_trivial", "--steps", "20", "--samples", "300"])
     out = capsys.readouterr().out
     assert "| action_sparsity_trivial | mlp |" in out
