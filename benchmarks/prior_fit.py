@@ -122,12 +122,13 @@ def main(argv: list[str] | None = None) -> None:
         "| benchmark | mechanism | mean | max | per latent z_0, z_1, … | s |\n"
         "|---|---|---|---|---|---|"
     )
+    fast = preset("fast")
     body = (
         f"Command: `{command_line(__file__, argv)}` (the fast preset's prior: "
-        f"{preset('fast').model.prior_depth} layers of {preset('fast').model.prior_width} units, "
+        f"{fast.model.prior_depth} layers of {fast.model.prior_width} units, "
         f"{ADDITIVE_WIDTH} per edge for `additive`; {args.steps} Adam steps at lr "
-        f"{preset('fast').optim.lr}, batch "
-        f"{preset('fast').optim.batch_size}; true graph as a fixed mask; one CPU thread). "
+        f"{fast.optim.lr}, batch {fast.optim.batch_size}; true graph as a fixed mask; "
+        f"{args.threads} CPU thread(s)). "
         "Residual variance E[(z_t,i − μ_i)²] of each true latent given its true parents on the "
         "test split (the truth: 1e-4; latents have unit scale).\n\n"
         + header
