@@ -183,6 +183,9 @@ def test_regimes_are_one_hot_with_a_saved_vocabulary(tmp_path):
     assert est.graph_a_.shape == (4, 21) and est.action_names_[:2] == ("a=7", "a=10")
     loaded = MechanismSparsityVAE.load(est.save(tmp_path / "m"))
     np.testing.assert_array_equal(loaded.regime_values_, est.regime_values_)
+    # the fast preset's ``auto`` resolves to regimes as shifts, rebuilt as such on load
+    assert loaded.model_.prior.regime_effect == est.model_.prior.regime_effect == "shift"
+    assert loaded.model_.prior.variance == "parents"
     test_labels = data.test.a.argmax(-1) * 3 + 7
     assert loaded.score(data.test.x, test_labels) == est.score(data.test.x, test_labels)
     with pytest.raises(ValueError, match=r"regimes \[8\] that fit never saw"):

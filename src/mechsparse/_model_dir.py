@@ -15,8 +15,9 @@ __all__ = ["ESTIMATOR_FILE", "check_target_dir", "is_model_dir", "model_dims", "
 ESTIMATOR_FILE = "estimator.json"
 
 
-def model_dims(model: torch.nn.Module) -> dict[str, Any]:
-    """The sizes ``load_trained_model`` needs to rebuild the model."""
+def model_dims(model: torch.nn.Module, *, discrete_aux: bool) -> dict[str, Any]:
+    """The sizes ``load_trained_model`` needs to rebuild the model (``discrete_aux``: it was
+    fitted to one-hot regimes, which resolves the config's ``auto`` choices)."""
     prior = model.prior
     return {
         "d_x": int(model.d_x),
@@ -25,6 +26,7 @@ def model_dims(model: torch.nn.Module) -> dict[str, Any]:
         "n_lags": int(model.n_lags),
         "learn_z": bool(prior.mask_z is not None and prior.mask_z.learnable),
         "learn_a": bool(prior.mask_a is not None and prior.mask_a.learnable),
+        "discrete_aux": bool(discrete_aux),
     }
 
 

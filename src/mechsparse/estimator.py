@@ -406,7 +406,7 @@ class MechanismSparsityVAE(BaseEstimator):
             (tmp / "checkpoints").mkdir()
             state = {
                 "step": int(self.final_.get("step", 0)),
-                "dims": model_dims(self.model_),
+                "dims": model_dims(self.model_, discrete_aux=self.aux_type_ == "discrete"),
                 "model": self.model_.state_dict(),
             }
             save_checkpoint(tmp / "checkpoints" / "last.safetensors", state)

@@ -24,8 +24,9 @@ def test_config_choices_are_the_models():
     from mechsparse.train import config
 
     assert config.MASK_NOISES == MASK_NOISE_MODES
-    assert config.TRANSITION_VARIANCES == VARIANCE_MODES
-    assert config.REGIME_EFFECTS == REGIME_EFFECTS
+    # the config adds ``auto``, which ModelConfig.for_data resolves before the model is built
+    assert config.TRANSITION_VARIANCES == (*VARIANCE_MODES, "auto")
+    assert config.REGIME_EFFECTS == (*REGIME_EFFECTS, "auto")
 
 
 def test_yaml_round_trip(tmp_path):
@@ -127,6 +128,22 @@ def test_kl_weight_auto_depends_on_temporal_data():
     temporal = {**dims, "learn_z": True, "learn_a": False}
     assert build_model(fast, **temporal, d_a=0, n_lags=1).beta == 1.0
     assert build_model(fast.updated({"model.beta": 2}), **dims, d_a=3, n_lags=0).beta == 2.0
+
+
+def test_regime_effect_and_variance_auto_depend_on_discrete_regimes():
+    from mechsparse.train import build_model
+
+    fast = preset("fast")
+    dims = {"d_x": 20, "d_z": 4, "d_a": 5, "n_lags": 0, "learn_z": False, "learn_a": True}
+    regimes = build_model(fast, **dims, discrete_aux=True).prior
+    assert (regimes.regime_effect, regimes.variance) == ("shift", "parents")
+    actions = build_model(fast, **dims, discrete_aux=False).prior
+    assert (actions.regime_effect, actions.variance) == ("input", "constant")
+    # an explicit choice is kept, and the paper preset keeps the reference's
+    explicit = fast.updated({"model.transition_variance": "constant"})
+    assert build_model(explicit, **dims, discrete_aux=True).prior.variance == "constant"
+    paper = preset("paper").model.for_data(discrete_aux=True)
+    assert (paper.regime_effect, paper.transition_variance) == ("input", "constant")
 
 
 def test_reported_nll_is_the_elbo_whatever_beta():

@@ -111,10 +111,20 @@ def _budgets(config: Config, data: Benchmark, d_z: int) -> tuple[GraphBudget, ..
 
 
 def build_model(
-    config: Config, *, d_x: int, d_z: int, d_a: int, n_lags: int, learn_z: bool, learn_a: bool
+    config: Config,
+    *,
+    d_x: int,
+    d_z: int,
+    d_a: int,
+    n_lags: int,
+    learn_z: bool,
+    learn_a: bool,
+    discrete_aux: bool = False,
 ) -> LatentCausalVAE:
-    """The VAE with its latent causal prior, sized by ``config.model``."""
-    m = config.model
+    """The VAE with its latent causal prior, sized by ``config.model`` and with its ``auto``
+    choices resolved for these data (``discrete_aux``: the auxiliary variables are one-hot
+    regimes; absent from checkpoints written before it existed, whose configs have no ``auto``)."""
+    m = config.model.for_data(discrete_aux=discrete_aux)
     prior = LatentPrior(
         d_z,
         d_a=d_a,
@@ -165,7 +175,11 @@ class _Setup:
         self.d_z = config.model.n_latents or data.d_z
         self.n_lags = 1 if data.T >= 2 else 0
         self.budgets: tuple[GraphBudget, ...] = ()
-        if config.model.regime_effect == "shift" and data.aux_type != "discrete":
+        discrete_aux = data.aux_type == "discrete"
+        if (
+            config.model.for_data(discrete_aux=discrete_aux).regime_effect == "shift"
+            and not discrete_aux
+        ):
             raise ValueError(
                 "model.regime_effect='shift' needs discrete auxiliary variables (one-hot "
                 f"regimes); these data have {data.aux_type or 'none'}. Use 'input'."
@@ -184,6 +198,7 @@ class _Setup:
                 "n_lags": self.n_lags,
                 "learn_z": "graph_z" in learned,
                 "learn_a": "graph_a" in learned,
+                "discrete_aux": discrete_aux,
             }
         else:
             self.dims = DataSpec(
