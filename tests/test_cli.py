@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from mechsparse.cli import main
+from mechsparse.cli import DEMO_MAX_STEPS, main
 from mechsparse.data import load_benchmark_file
-from mechsparse.train import load_config
+from mechsparse.train import load_config, preset
 
 TINY = [
     "--n-samples", "2000",
@@ -116,6 +116,18 @@ def test_set_overrides_any_config_field_and_is_saved(tmp_path, capsys):
     # --set is applied after the flags, and every value is parsed as YAML
     assert config.optim.lr == 0.002 and config.model.prior_residual is True
     assert config.optim.max_steps == 5
+
+
+def test_demo_runs_its_own_budget_unless_told_otherwise(tmp_path, capsys):
+    # a one-second limit stops both runs at once; the saved configs record the step budgets
+    common = ["--n-samples", "2000", "--device", "cpu", "--no-progress", "--max-minutes", "0.0001"]
+    assert main(["demo", "--out", str(tmp_path / "d"), *common]) == 0
+    config = load_config(tmp_path / "d" / "config.yaml")
+    assert config.optim.max_steps == DEMO_MAX_STEPS
+    assert config.data.benchmark == "action_sparsity_non_trivial"
+    assert config.optim.max_steps < preset("fast").optim.max_steps
+    assert main(["demo", "--out", str(tmp_path / "e"), *common, "--max-steps", "7"]) == 0
+    assert load_config(tmp_path / "e" / "config.yaml").optim.max_steps == 7
 
 
 def test_argument_errors_exit_before_running(tmp_path, capsys):

@@ -113,7 +113,7 @@ class MechanismSparsityVAE(BaseEstimator):
         preset: ``"fast"`` (CPU-sized model, minutes) or ``"paper"`` (the authors' constants).
         seed: seeds the initialisation, minibatches, mask noise, the validation hold-out and
             ``score``. Pass an int for reproducible results across calls.
-        max_steps: optimisation steps (None: the preset's, 24,000 for ``fast``).
+        max_steps: optimisation steps (None: the preset's, 36,000 for ``fast``).
         max_minutes: wall-clock limit of training (None: none).
         device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
         n_threads: torch CPU threads during training (None: torch's default).

@@ -427,6 +427,8 @@ def _fast() -> Config:
     # schedule and the latents then rotate into alignment at a speed set by the learning rate, so
     # lr is 16× the paper's; at that rate a batch of 256 aligns as fast per step as 512 (at half
     # the cost), e.g. temporal_sparsity_trivial MCC 0.818 (lr 2e-3, batch 512) → 0.972.
+    # After the bound schedule the slower seeds keep rising by ~0.01 per 2k steps; 36k steps
+    # bring them to the targets that 24k left open (BENCHMARKS.md "The step budget").
     return Config(
         preset="fast",
         model=ModelConfig(
@@ -447,7 +449,7 @@ def _fast() -> Config:
             lr=8e-3,
             decoder_var_lr=1e-2,
             batch_size=256,
-            max_steps=24_000,
+            max_steps=36_000,
             eval_every=2_000,
             log_every=100,
             checkpoint_every=2_000,
