@@ -154,7 +154,8 @@ class ModelConfig:
         models a Gaussian per regime whose parameters move only along the edges of G^a, which is
         what an intervention is, and a relaxed mask cannot leak a regime into a latent it does
         not target. On interventions_unknown_targets that lifts the fast preset's MCC from
-        0.550 to 0.683 (seed 0; BENCHMARKS.md, "Interventions with unknown targets").
+        0.566 ± 0.045 (2 seeds) to 0.667 ± 0.061 (3 seeds) at 24,000 steps (BENCHMARKS.md,
+        "Interventions with unknown targets").
         Continuous actions keep the reference's ``input`` with one ``constant`` variance.
         """
         effect, variance = self.regime_effect, self.transition_variance
