@@ -119,7 +119,8 @@ def test_set_overrides_any_config_field_and_is_saved(tmp_path, capsys):
 
 
 def test_demo_runs_its_own_budget_unless_told_otherwise(tmp_path, capsys):
-    # a one-second limit stops both runs at once; the saved configs record the step budgets
+    # a time limit of a few milliseconds stops both runs at once; their saved configs record
+    # the step budgets
     common = ["--n-samples", "2000", "--device", "cpu", "--no-progress", "--max-minutes", "0.0001"]
     assert main(["demo", "--out", str(tmp_path / "d"), *common]) == 0
     config = load_config(tmp_path / "d" / "config.yaml")
