@@ -31,13 +31,13 @@ TINY = {
         "checkpoint_every": 10,
         "eval_frames": 100,
     },
-    "regularizer": {"schedule_steps": 10},
+    "regularizer": {"schedule_steps": 10, "coef_warmup_steps": 10},
 }
 SMALL = {
     **TINY,
     "model": {**TINY["model"], "encoder_width": 64, "encoder_depth": 2},
     "optim": {**TINY["optim"], "batch_size": 256, "eval_every": 300, "checkpoint_every": 300},
-    "regularizer": {"schedule_steps": 150},
+    "regularizer": {"schedule_steps": 150, "coef_warmup_steps": 150},
 }
 SMALL["model"].update(decoder_width=64, decoder_depth=2)
 

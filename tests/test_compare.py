@@ -18,6 +18,7 @@ SMALL = {
     "model.prior_width": 16,
     "model.prior_depth": 1,
     "regularizer.schedule_steps": 20,
+    "regularizer.coef_warmup_steps": 20,
     "optim.batch_size": 64,
     "optim.max_steps": 60,
     "optim.eval_every": 30,

@@ -29,6 +29,7 @@ TINY = {
     "optim.checkpoint_every": 10,
     "optim.eval_frames": 100,
     "regularizer.schedule_steps": 10,
+    "regularizer.coef_warmup_steps": 10,
 }
 
 
@@ -285,6 +286,14 @@ def test_a_budget_shorter_than_the_schedule_warns(bench):
     overrides = {**TINY, "regularizer.schedule_steps": 40}
     with pytest.warns(ShortScheduleWarning, match=r"final bound is 22 for graph_a \(k = 4\)"):
         tiny(edges=4, config_overrides=overrides).fit(bench.train.x, bench.train.a)
+
+
+def test_a_budget_shorter_than_the_penalty_warm_up_warns(bench):
+    overrides = {**TINY, "regularizer.coef_warmup_steps": 40}
+    with pytest.warns(ShortScheduleWarning, match=r"the final coefficient is 0\.5"):
+        tiny(regularizer="penalty", coef=1.0, config_overrides=overrides).fit(
+            bench.train.x, bench.train.a
+        )
 
 
 def test_penalty_and_none_regularizers(bench):

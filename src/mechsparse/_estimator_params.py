@@ -14,7 +14,7 @@ import numpy as np
 from mechsparse._validation import check_choice, check_positive_int
 from mechsparse.train.config import PRESETS, REGULARIZERS, Config, flatten, preset
 from mechsparse.train.loop import resolve_device
-from mechsparse.train.regularizers import linear_bound
+from mechsparse.train.regularizers import linear_bound, penalty_coefficient
 
 __all__ = [
     "DEFAULT_EDGE_FRACTION",
@@ -48,7 +48,8 @@ RESERVED_CONFIG_KEYS = {
 
 
 class ShortScheduleWarning(UserWarning):
-    """Training stops before the constraint's bound has decreased to k."""
+    """Training stops before the constraint's bound has decreased to k, or before the penalty's
+    coefficient has risen to its value."""
 
 
 def check_params(est: Any) -> dict[str, Any]:
@@ -213,9 +214,23 @@ def resolve_edges(params: dict[str, Any], *, k: int, d_a: int, T: int) -> dict[s
 
 
 def warn_short_schedule(config: Config, edges: dict[str, int | None], *, k: int, d_a: int) -> None:
-    """Warn when max_steps ends the run before the bound has decreased to k."""
-    steps, schedule = config.optim.max_steps, config.regularizer.schedule_steps
-    if config.regularizer.kind != "constraint" or steps >= schedule:
+    """Warn when max_steps ends the run before the bound has decreased to k (constraint) or
+    before the coefficient has risen to ``coef`` (penalty)."""
+    r, steps = config.regularizer, config.optim.max_steps
+    if r.kind == "penalty" and steps < r.coef_warmup_steps:
+        final = penalty_coefficient(steps, r.coef, r.coef_warmup_steps)
+        warnings.warn(
+            f"the penalty coefficient rises to coef = {r.coef:g} over "
+            f"regularizer.coef_warmup_steps = {r.coef_warmup_steps} steps but training stops "
+            f"after max_steps = {steps}: the final coefficient is {final:.3g}, so the learned "
+            "graph stays denser. Raise max_steps, or shorten the warm-up with "
+            "config_overrides={'regularizer.coef_warmup_steps': ...}.",
+            ShortScheduleWarning,
+            stacklevel=4,
+        )
+        return
+    schedule = r.schedule_steps
+    if r.kind != "constraint" or steps >= schedule:
         return
     possible = {"graph_z": k * k, "graph_a": k * d_a}
     ends = {

@@ -101,7 +101,8 @@ class MechanismSparsityVAE(BaseEstimator):
         n_latents: number of latents K.
         regularizer: ``"constraint"`` (E|G| ≤ k per learned graph, a Lagrangian solved with
             cooper), ``"penalty"`` (β · coef · E|G| / d_x added to the loss, β the KL weight
-            of the preset) or ``"none"``
+            of the preset; the fast preset raises the coefficient from 0 to coef over the first
+            12,000 steps, ``regularizer.coef_warmup_steps``) or ``"none"``
             (graphs frozen fully connected).
         edges: the bound k of the constraint: an integer for every learned graph, or a
             mapping ``{"graph_z": k_z, "graph_a": k_a}``. None (or a graph left out of the

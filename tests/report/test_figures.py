@@ -116,6 +116,11 @@ def test_training_curves_panels_follow_the_keys_present():
     only_loss = plot_training_curves([{"step": 1, "loss": 2.0}, {"step": 0, "loss": 3.0}])
     assert len(only_loss.axes) == 1
     np.testing.assert_array_equal(only_loss.axes[0].get_lines()[0].get_xdata(), [0.0, 1.0])
+    # a penalty run logs its coefficient c(t) in place of multipliers
+    penalty = plot_training_curves(
+        [{"step": s, "loss": 1.0, "penalty_coef": s / 4} for s in (0, 4)]
+    )
+    assert [ax.get_title() for ax in penalty.axes] == ["loss", "penalty coefficient"]
     empty = plot_training_curves([{"step": 0, "other": 1.0}])
     assert len(empty.axes) == 1 and "no training curves" in empty.axes[0].texts[0].get_text()
 

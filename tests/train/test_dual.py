@@ -8,7 +8,7 @@ from mechsparse.train.loop import build_model
 from mechsparse.train.regularizers import GraphBudget, Regularizer, SparsityProblem, build_optimizer
 
 
-def make(regularizer=Regularizer.CONSTRAINT, k=10, dual_lr=0.5, coef=0.0):
+def make(regularizer=Regularizer.CONSTRAINT, k=10, dual_lr=0.5, coef=0.0, coef_warmup=0):
     torch.manual_seed(0)
     config = preset("fast").updated(
         {"model.encoder_width": 16, "model.decoder_width": 16, "model.prior_width": 8}
@@ -20,7 +20,13 @@ def make(regularizer=Regularizer.CONSTRAINT, k=10, dual_lr=0.5, coef=0.0):
         else ()
     )
     problem = SparsityProblem(
-        model, regularizer, coef=coef, budgets=budgets, schedule_steps=0, d_x=6
+        model,
+        regularizer,
+        coef=coef,
+        coef_warmup_steps=coef_warmup,
+        budgets=budgets,
+        schedule_steps=0,
+        d_x=6,
     )
     opt = build_optimizer(problem, lr=1e-3, mask_lr=1e-2, dual_lr=dual_lr)
     x, a = torch.randn(32, 1, 6), torch.rand(32, 1, 3) * 4 - 2
@@ -93,3 +99,20 @@ def test_penalty_adds_beta_coef_times_expected_edges_over_dx(beta):
     e = model.prior.mask_a.expected_edges()
     expected = (terms.reconstruction.mean() + beta * (terms.kl.mean() + 2.0 * e / 6)).detach()
     assert float(with_penalty.detach()) == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_penalty_warm_up_scales_the_price_per_edge_and_is_logged():
+    model, problem, _, x, a = make(regularizer=Regularizer.PENALTY, coef=2.0, coef_warmup=100)
+    e = float(model.prior.mask_a.expected_edges().detach())
+    losses, logged = [], []
+    for step in (0, 25, 100, 400):
+        torch.manual_seed(1)
+        state = problem.compute_cmp_state(x, a, step=step)
+        losses.append(float(state.loss.detach()))
+        logged.append(state.misc["penalty_coef"])
+    assert logged == [0.0, 0.5, 2.0, 2.0]
+    # the same minibatch and noise: the loss differs only by β · c(t) · E|G| / d_x
+    price = model.beta * e / 6
+    assert losses[1] - losses[0] == pytest.approx(0.5 * price, abs=1e-3)  # float32 losses
+    assert losses[2] - losses[0] == pytest.approx(2.0 * price, abs=1e-3)
+    assert losses[3] == pytest.approx(losses[2], rel=1e-6)

@@ -28,6 +28,7 @@ def tiny(**overrides):
         "model.prior_width": 16,
         "model.prior_depth": 1,
         "regularizer.schedule_steps": 20,
+        "regularizer.coef_warmup_steps": 20,
         "optim.batch_size": 64,
         "optim.max_steps": 40,
         "optim.eval_every": 20,
@@ -122,7 +123,9 @@ def test_resume_ignores_only_settings_the_run_never_reads(tmp_path):
     # a constraint run reads neither the penalty coefficient nor the baselines' settings, so a
     # changed default of either must not lock it out; a setting it reads still does
     first = train(tiny(), tmp_path / "run", progress=False, report=False).final
-    unread = tiny(**{"regularizer.coef": 0.5, "baseline.beta": 3.0})
+    unread = tiny(
+        **{"regularizer.coef": 0.5, "regularizer.coef_warmup_steps": 7, "baseline.beta": 3.0}
+    )
     again = train(unread, tmp_path / "run", resume=True, progress=False, report=False).final
     assert again["scores"] == first["scores"]
     with pytest.raises(RunDirError, match=r"differs in regularizer\.dual_lr"):
@@ -132,6 +135,9 @@ def test_resume_ignores_only_settings_the_run_never_reads(tmp_path):
     train(pen, tmp_path / "pen", progress=False, report=False)
     with pytest.raises(RunDirError, match=r"differs in regularizer\.coef"):
         train(pen.updated({"regularizer.coef": 1.0}), tmp_path / "pen", resume=True, progress=False)
+    longer = pen.updated({"regularizer.coef_warmup_steps": 30})
+    with pytest.raises(RunDirError, match=r"differs in regularizer\.coef_warmup_steps"):
+        train(longer, tmp_path / "pen", resume=True, progress=False)
     bound = pen.updated({"regularizer.edges_a": 3})
     train(bound, tmp_path / "pen", resume=True, progress=False, report=False)
 

@@ -287,6 +287,7 @@ _PANELS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
         ("bound_z", "bound_a"),
     ),
     ("Lagrange multiplier", "λ", ("multiplier_z", "multiplier_a"), ()),
+    ("penalty coefficient", "c(t)", ("penalty_coef",), ()),
 )
 
 
@@ -321,14 +322,15 @@ def plot_training_curves(records: Sequence[Mapping]) -> Figure:
     ``"valid/nll"``); MCC (``"mcc"``); expected number of edges Σσ(α)
     (``"expected_edges_z"``, ``"expected_edges_a"``) with the constraint bounds
     (``"bound_z"``, ``"bound_a"``) as dashed lines; Lagrange multiplier
-    (``"multiplier_z"``, ``"multiplier_a"``). Records are the dicts of ``metrics.jsonl``
+    (``"multiplier_z"``, ``"multiplier_a"``); penalty coefficient c(t) (``"penalty_coef"``,
+    during its warm-up and after). Records are the dicts of ``metrics.jsonl``
     (training and evaluation records may be mixed); non-numeric values are skipped.
 
     Args:
         records: sequence of dicts, each with a numeric ``"step"`` when it holds a plotted key.
 
     Returns:
-        A Figure with one axes per panel present (1 to 4), or a single axes saying that no
+        A Figure with one axes per panel present (1 to 5), or a single axes saying that no
         curve was recorded.
 
     Raises:

@@ -217,6 +217,7 @@ class _Setup:
                 self.model,
                 regularizer,
                 coef=r.coef,
+                coef_warmup_steps=r.coef_warmup_steps,
                 budgets=self.budgets,
                 schedule_steps=r.schedule_steps,
                 d_x=data.d_x,
@@ -477,6 +478,8 @@ def _train_record(step: int, elapsed: float, rollout: Any, setup: _Setup) -> dic
         record[f"violation_{name[-1]}"] = record[f"expected_edges_{name[-1]}"] - bound
     for name, value in setup.problem.multiplier_values().items():
         record[f"multiplier_{name[-1]}"] = value
+    if misc["penalty_coef"] is not None:
+        record["penalty_coef"] = misc["penalty_coef"]
     return record
 
 

@@ -5,8 +5,10 @@ The three regimes of REFERENCE_SPEC §3.1 are one :class:`SparsityProblem` whose
 and, depending on the regime:
 
 * ``none``: nothing else (the masks are frozen fully connected by the model);
-* ``penalty``: the loss gains ``β · coef · E|G| / d_x`` for every learned graph (β weighs the
-  KL term, 1 in the reference, so there the reference's penalty exactly);
+* ``penalty``: the loss gains ``β · c(t) · E|G| / d_x`` for every learned graph (β weighs the
+  KL term, 1 in the reference); the coefficient c(t) rises linearly from 0 to ``coef`` over
+  ``coef_warmup_steps`` steps (:func:`penalty_coefficient`; 0 steps, the reference's penalty
+  exactly);
 * ``constraint``: one inequality constraint ``E|G| − k(t) ≤ 0`` per learned graph (G^z and G^a
   separately), each with its own cooper ``DenseMultiplier`` λ.
 
@@ -37,6 +39,7 @@ __all__ = [
     "SparsityProblem",
     "build_optimizer",
     "linear_bound",
+    "penalty_coefficient",
 ]
 
 
@@ -59,6 +62,19 @@ def linear_bound(step: int, max_edges: float, k: float, schedule_steps: int) -> 
         return float(k)
     frac = min(max(step, 0) / schedule_steps, 1.0)
     return float(max_edges - (max_edges - k) * frac)
+
+
+def penalty_coefficient(step: int, coef: float, warmup_steps: int) -> float:
+    """The penalty coefficient c(t) used at optimisation step ``step`` (0-based).
+
+    c(t) = c · min(t / W, 1): 0 at the first step, c from step W on; ``warmup_steps = 0`` gives c
+    from the first step, as in the reference. The penalty's counterpart of the constraint's
+    bound schedule (:func:`linear_bound`): edges are priced only once the representation
+    has formed, so a fixed price does not cut edges whose worth the model cannot yet see.
+    """
+    if warmup_steps <= 0:
+        return float(coef)
+    return float(coef * min(max(step, 0) / warmup_steps, 1.0))
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,7 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         model: a ``LatentCausalVAE``; its prior's ``mask_z`` / ``mask_a`` are the graphs.
         regularizer: the regime.
         coef: penalty coefficient c (``penalty`` only).
+        coef_warmup_steps: length W of the penalty coefficient's linear warm-up.
         budgets: one :class:`GraphBudget` per constrained graph (``constraint`` only).
         schedule_steps: length S of the linear bound schedule.
         d_x: observation dimension (the penalty is divided by it, as in the reference).
@@ -101,6 +118,7 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         regularizer: Regularizer,
         *,
         coef: float = 0.0,
+        coef_warmup_steps: int = 0,
         budgets: tuple[GraphBudget, ...] = (),
         schedule_steps: int = 0,
         d_x: int,
@@ -113,6 +131,7 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         self.model = model
         self.regularizer = regularizer
         self.coef = float(coef)
+        self.coef_warmup_steps = int(coef_warmup_steps)
         self.budgets = budgets if regularizer is Regularizer.CONSTRAINT else ()
         self.schedule_steps = int(schedule_steps)
         self.d_x = int(d_x)
@@ -156,9 +175,11 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         terms = self.model.elbo_terms(x, a)
         loss = terms.negative_elbo.mean()
         expected = {name: mask.expected_edges() for name, mask in self.masks().items()}
+        coef = None
         if self.regularizer is Regularizer.PENALTY:
             # a price per edge in the KL's units (a log-prior on the graph): weighted by β with it
-            loss = loss + self.model.beta * sum(self.coef * e / self.d_x for e in expected.values())
+            coef = penalty_coefficient(step, self.coef, self.coef_warmup_steps)
+            loss = loss + self.model.beta * sum(coef * e / self.d_x for e in expected.values())
         observed = {}
         bounds = self.bounds(step)
         for budget in self.budgets:
@@ -171,6 +192,7 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
             },
             "expected_edges": {k: v.detach() for k, v in expected.items()},
             "bounds": bounds,
+            "penalty_coef": coef,
         }
         return cooper.CMPState(loss=loss, observed_constraints=observed, misc=misc)
 
@@ -213,6 +235,7 @@ class MethodProblem(cooper.ConstrainedMinimizationProblem):
             "terms": {k: v.mean().detach() for k, v in terms.items() if k != "loss"},
             "expected_edges": {},
             "bounds": {},
+            "penalty_coef": None,
         }
         return cooper.CMPState(loss=terms["loss"].mean(), misc=misc)
 
