@@ -110,12 +110,13 @@ def test_train_bad_input_is_a_clear_error(tmp_path, capsys, extra, message):
 def test_set_overrides_any_config_field_and_is_saved(tmp_path, capsys):
     run = tmp_path / "run"
     args = ["train", "--benchmark", "action_sparsity_trivial", "--out", str(run), *TINY]
-    extra = ["--set", "optim.lr=0.002", "--set", "model.prior_residual=true", "--max-steps", "5"]
+    extra = ["--set", "optim.lr=0.002", "model.prior_residual=true", "--max-steps", "5"]
+    extra += ["--set", "model.beta=2"]  # several per flag, and the flag repeatable
     assert main([*args, *extra]) == 0
     config = load_config(run / "config.yaml")
     # --set is applied after the flags, and every value is parsed as YAML
     assert config.optim.lr == 0.002 and config.model.prior_residual is True
-    assert config.optim.max_steps == 5
+    assert config.model.beta == 2 and config.optim.max_steps == 5
 
 
 def test_demo_runs_its_own_budget_unless_told_otherwise(tmp_path, capsys):

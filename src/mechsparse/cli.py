@@ -214,11 +214,13 @@ def _add_training_args(r: argparse.ArgumentParser) -> None:
 def _add_set_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         metavar="KEY=VALUE",
-        help="any config field by its dotted name, e.g. --set baseline.beta=4 or "
-        "--set model.prior_residual=true (YAML value; repeatable; applied last)",
+        help="any config field by its dotted name, e.g. --set baseline.beta=4 "
+        "model.prior_residual=true (YAML values; several per flag, and the flag repeatable; "
+        "applied last)",
     )
 
 
