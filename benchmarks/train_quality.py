@@ -121,6 +121,13 @@ SUITE = [
         "interventions_unknown_targets", "interventions_unknown_targets", paper="–", target="≥ 0.9"
     ),
     Entry(
+        "interventions_unknown_targets realign_at_step=24000",
+        "interventions_unknown_targets",
+        {"regularizer.realign_at_step": 24_000},
+        paper="–",
+        target="≥ 0.9",
+    ),
+    Entry(
         "action_trivial penalty",
         "action_sparsity_trivial",
         {"regularizer.kind": "penalty"},

@@ -296,6 +296,12 @@ def test_a_budget_shorter_than_the_penalty_warm_up_warns(bench):
         )
 
 
+def test_a_budget_that_ends_before_the_realignment_warns(bench):
+    overrides = {**TINY, "regularizer.realign_at_step": 10_000}
+    with pytest.warns(ShortScheduleWarning, match=r"realignment .* it never runs"):
+        tiny(config_overrides=overrides).fit(bench.train.x, bench.train.a)
+
+
 def test_penalty_and_none_regularizers(bench):
     pen = tiny(regularizer="penalty", coef=1.0).fit(bench.train.x, bench.train.a)
     assert pen.config_.regularizer.kind == "penalty" and pen.config_.regularizer.coef == 1.0

@@ -214,9 +214,18 @@ def resolve_edges(params: dict[str, Any], *, k: int, d_a: int, T: int) -> dict[s
 
 
 def warn_short_schedule(config: Config, edges: dict[str, int | None], *, k: int, d_a: int) -> None:
-    """Warn when max_steps ends the run before the bound has decreased to k (constraint) or
-    before the coefficient has risen to ``coef`` (penalty)."""
+    """Warn when max_steps ends the run before the bound has decreased to k (constraint),
+    before the coefficient has risen to ``coef`` (penalty), or before a scheduled latent
+    realignment."""
     r, steps = config.regularizer, config.optim.max_steps
+    if r.realign_at_step is not None and steps < r.realign_at_step:
+        warnings.warn(
+            f"the latent realignment runs after regularizer.realign_at_step = "
+            f"{r.realign_at_step} steps but training stops after max_steps = {steps}: it "
+            "never runs. Raise max_steps or lower realign_at_step.",
+            ShortScheduleWarning,
+            stacklevel=4,
+        )
     if r.kind == "penalty" and steps < r.coef_warmup_steps:
         final = penalty_coefficient(steps, r.coef, r.coef_warmup_steps)
         warnings.warn(

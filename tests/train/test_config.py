@@ -71,6 +71,10 @@ def test_bad_overrides_are_named(overrides, match):
         ({"model.prior_mechanism": "linear"}, "model.prior_mechanism"),
         ({"model.beta": "half"}, "model.beta"),
         ({"model.beta": -0.5}, "model.beta"),
+        ({"regularizer.realign_at_step": 0}, "regularizer.realign_at_step"),
+        ({"regularizer.realign_steps": 0}, "regularizer.realign_steps"),
+        ({"regularizer.realign_schedule_steps": -1}, "regularizer.realign_schedule_steps"),
+        ({"regularizer.realign_map_lr": 0.0}, "regularizer.realign_map_lr"),
     ],
 )
 def test_validate_names_the_bad_field(overrides, match):
@@ -176,3 +180,10 @@ def test_unused_fields_follow_method_and_regulariser():
     baseline = own.updated({"method": "beta_vae"})
     assert {"regularizer.kind", "regularizer.edges_a"} <= baseline.unused_fields()
     assert not {"baseline.beta", "model.encoder_width", "optim.lr"} & baseline.unused_fields()
+    # the realignment's details count only when a realignment is scheduled
+    assert {"regularizer.realign_steps", "regularizer.realign_map_lr"} <= own.unused_fields()
+    assert "regularizer.realign_at_step" not in own.unused_fields()
+    realigned = own.updated({"regularizer.realign_at_step": 100})
+    assert not {"regularizer.realign_steps", "regularizer.realign_map_lr"} & (
+        realigned.unused_fields()
+    )

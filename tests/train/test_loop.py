@@ -252,3 +252,60 @@ def test_additive_mechanisms_train_and_reload(tmp_path):
     assert np.asarray(result.final["graph_z"]["probabilities"]).shape == (10, 10)
     model = load_trained_model(tmp_path / "run")
     assert model.prior.mechanism == "additive" and model.prior.term_first.n_nets == 100
+
+
+REALIGN = {
+    "regularizer.realign_at_step": 25,
+    "regularizer.realign_steps": 30,
+    "regularizer.realign_schedule_steps": 10,
+    "regularizer.realign_batch_size": 128,
+    "regularizer.realign_warmup_steps": 8,
+}
+
+
+def test_realignment_is_recorded_and_learning_rates_warm_up_after_it(tmp_path, monkeypatch):
+    from mechsparse.train import loop
+
+    factors = []
+    original = loop._Setup.scale_learning_rates
+
+    def spy(self, scale):
+        factors.append(scale)
+        original(self, scale)
+        assert [g["lr"] for g in self.primal.param_groups] == [b * scale for b in self.base_lrs]
+
+    monkeypatch.setattr(loop._Setup, "scale_learning_rates", spy)
+    train(tiny(**REALIGN), tmp_path / "run", progress=False, report=False)
+    # the update after step s gets factor min(1, (s + 1 − 25) / 8) from step 25 on
+    assert factors[:25] == [1.0] * 25
+    assert factors[25:34] == pytest.approx([1 / 8, 2 / 8, 3 / 8, 4 / 8, 5 / 8, 6 / 8, 7 / 8, 1, 1])
+    records = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    realign = [r for r in records if r["kind"] == "realign"]
+    assert len(realign) == 1 and realign[0]["step"] == 25
+    assert {"realign_loss", "realign_seconds", "realign_expected_edges_a", "mcc"} <= set(realign[0])
+
+
+@pytest.mark.parametrize("kill_at", [23, 27])
+def test_run_killed_before_or_after_the_realignment_resumes_identical(
+    tmp_path, monkeypatch, kill_at
+):
+    """Killed before it (resumed from step 20: the realignment is redone exactly) or after it
+    (resumed from the checkpoint written right after it, at step 25)."""
+    config = tiny(**REALIGN)
+    reference = train(config, tmp_path / "ref", progress=False, report=False).final
+    original = SparsityProblem.compute_cmp_state
+
+    def killed(self, x, a, step):
+        if step == kill_at and x.shape[0] == 64:  # a VAE step, not one of the realignment's
+            raise KeyboardInterrupt("simulated kill")
+        return original(self, x, a, step)
+
+    monkeypatch.setattr(SparsityProblem, "compute_cmp_state", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "run", progress=False, report=False)
+    checkpoint = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.safetensors")
+    assert checkpoint["step"] == (20 if kill_at < 25 else 25)
+    monkeypatch.setattr(SparsityProblem, "compute_cmp_state", original)
+    resumed = train(config, tmp_path / "run", resume=True, progress=False, report=False).final
+    assert resumed["scores"] == reference["scores"]
+    assert resumed["graph_a"] == reference["graph_a"]

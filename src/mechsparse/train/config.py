@@ -61,6 +61,15 @@ CONSTRAINT_ONLY_FIELDS = (
     "regularizer.dual_lr",
     "regularizer.dual_restarts",
 )
+# Read only when a latent realignment is scheduled (regularizer.realign_at_step).
+REALIGN_DETAIL_FIELDS = (
+    "regularizer.realign_steps",
+    "regularizer.realign_schedule_steps",
+    "regularizer.realign_batch_size",
+    "regularizer.realign_map_lr",
+    "regularizer.realign_examples",
+    "regularizer.realign_warmup_steps",
+)
 
 
 @dataclass
@@ -215,6 +224,20 @@ class RegularizerConfig:
         dual_lr: learning rate of the projected gradient ascent on the multipliers λ.
         dual_restarts: reset λ to 0 whenever its constraint is satisfied.
         mask_lr: learning rate of the edge logits α; None uses the model's learning rate.
+        realign_at_step: after this training step, realign the latents once: learn a linear
+            map W of the encoded training data together with a fresh prior and graph under
+            this regulariser, fold it into the VAE and go on training
+            (:mod:`mechsparse.train.realign`; BENCHMARKS.md, "Latent realignment"). None:
+            never. Only the mechanism-sparsity VAE reads it.
+        realign_steps: optimisation steps of the realignment.
+        realign_schedule_steps: its bound schedule (or penalty warm-up), in its own steps.
+        realign_batch_size: encoded sequences per minibatch of the realignment.
+        realign_map_lr: Adam learning rate of W (the prior's networks use ``optim.lr``, its
+            edge logits ``mask_lr``, its multipliers ``dual_lr``).
+        realign_examples: the realignment encodes at most this many training sequences.
+        realign_warmup_steps: after the realignment, the VAE's learning rates rise linearly
+            from 0 to their values over this many steps (without it the reconstruction blows
+            up within ten steps; 0: no warm-up).
     """
 
     kind: str = "constraint"
@@ -226,6 +249,13 @@ class RegularizerConfig:
     dual_lr: float = 5e-4
     dual_restarts: bool = True
     mask_lr: float | None = None
+    realign_at_step: int | None = None
+    realign_steps: int = 24_000
+    realign_schedule_steps: int = 2_000
+    realign_batch_size: int = 2_048
+    realign_map_lr: float = 0.02
+    realign_examples: int = 200_000
+    realign_warmup_steps: int = 2_000
 
 
 @dataclass
@@ -345,6 +375,8 @@ class Config:
             unused.update(PENALTY_ONLY_FIELDS)
         if self.regularizer.kind != "constraint":
             unused.update(CONSTRAINT_ONLY_FIELDS)
+        if self.regularizer.realign_at_step is None:
+            unused.update(REALIGN_DETAIL_FIELDS)
         return unused
 
     def save(self, path: str | Path) -> Path:
@@ -415,6 +447,13 @@ class Config:
             r.coef_warmup_steps >= 0, "regularizer.coef_warmup_steps", r.coef_warmup_steps, "≥ 0"
         )
         _check(r.dual_lr > 0, "regularizer.dual_lr", r.dual_lr, "> 0")
+        if r.realign_at_step is not None:
+            _check(r.realign_at_step >= 1, "regularizer.realign_at_step", r.realign_at_step, "≥ 1")
+        for name in ("realign_steps", "realign_batch_size", "realign_examples"):
+            _check(getattr(r, name) >= 1, f"regularizer.{name}", getattr(r, name), "≥ 1")
+        for name in ("realign_schedule_steps", "realign_warmup_steps"):
+            _check(getattr(r, name) >= 0, f"regularizer.{name}", getattr(r, name), "≥ 0")
+        _check(r.realign_map_lr > 0, "regularizer.realign_map_lr", r.realign_map_lr, "> 0")
         if r.mask_lr is not None:
             _check(r.mask_lr > 0, "regularizer.mask_lr", r.mask_lr, "> 0")
         _check(o.lr > 0, "optim.lr", o.lr, "> 0")

@@ -30,6 +30,7 @@ from mechsparse.train.evaluate import (
     encode_means,
     objective_on,
 )
+from mechsparse.train.realign import realign_latents
 from mechsparse.train.regularizers import (
     GraphBudget,
     MethodProblem,
@@ -236,6 +237,9 @@ class _Setup:
             dual_lr=r.dual_lr,
             decoder_var_lr=o.decoder_var_lr,
         )
+        primal = self.optimizer.primal_optimizers
+        self.primal = primal[0] if isinstance(primal, list | tuple) else primal
+        self.base_lrs = [group["lr"] for group in self.primal.param_groups]
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         to = lambda arr: None if arr is None else torch.as_tensor(arr, device=self.device)  # noqa: E731
         self.x = {s: to(data.split(s).x) for s in ("train", "valid", "test")}
@@ -249,6 +253,12 @@ class _Setup:
             graph_z=data.graph_z if self.n_lags else None, graph_a=data.graph_a
         )
         self.has_z = all(data.split(s).z is not None for s in ("valid", "test"))
+
+    def scale_learning_rates(self, scale: float) -> None:
+        """Set every primal parameter group's learning rate to ``scale`` times its configured
+        value (the warm-up after a latent realignment; 1 otherwise)."""
+        for group, base in zip(self.primal.param_groups, self.base_lrs, strict=True):
+            group["lr"] = base * scale
 
     def state(self, step: int, elapsed: float) -> dict[str, Any]:
         cuda = self.device.type == "cuda"
@@ -399,11 +409,14 @@ def train(
     step = start
     constrained = bool(setup.budgets) and config.regularizer.dual_restarts
     z_train = setup.z["train"]
+    r = config.regularizer
+    realign_at = r.realign_at_step if config.method == OWN_METHOD else None
     if not setup.trains:  # ``random``: evaluated at initialisation, nothing to optimise
         result = _evaluate(setup, data, "valid", o.eval_frames, config.seed, final=False)
         run.append_metrics({"kind": "eval", "step": 0, "time_s": 0.0, **result["record"]})
         save_checkpoint(run.checkpoint, setup.state(0, time.perf_counter() - t0))
     while step < o.max_steps and setup.trains:
+        setup.scale_learning_rates(realign_warmup(step, realign_at, r.realign_warmup_steps))
         idx = torch.randint(
             n_train, (o.batch_size,), generator=setup.generator, device=setup.device
         )
@@ -446,7 +459,13 @@ def train(
                 **result["record"],
             }
             run.append_metrics(last_eval)
-        if step % o.checkpoint_every == 0 or boundary:
+        realigned = step == realign_at
+        if realigned:
+            record = _realign(setup, config, data, step)
+            record["time_s"] = round(time.perf_counter() - t0, 2)
+            run.append_metrics(record)
+            last_eval = record
+        if step % o.checkpoint_every == 0 or boundary or realigned:
             save_checkpoint(run.checkpoint, setup.state(step, time.perf_counter() - t0))
         if bar is not None:
             bar.update(1)
@@ -460,6 +479,77 @@ def train(
 
         write_report(run.path)
     return RunResult(run.path, final)
+
+
+def _realign(setup: _Setup, config: Config, data: Benchmark, step: int) -> dict[str, Any]:
+    """Realign the latents after ``step`` (:func:`realign_latents`), reset Adam's moments of
+    every parameter it changed and the multipliers, and return the metrics record: the
+    realignment's loss (mean of its last 100 steps), expected edges and wall time, and the
+    validation scores after it.
+
+    Runs under a forked RNG seeded by ``config.seed + step``, so a resumed run repeats it
+    exactly and the training stream is not changed."""
+    r = config.regularizer
+    devices = [setup.device.index or 0] if setup.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(config.seed + step)
+        fresh_prior = build_model(config, **setup.dims).prior.to(setup.device)
+        n = min(r.realign_examples, setup.x["train"].shape[0])
+        a_train = setup.a["train"]
+        result = realign_latents(
+            setup.model,
+            fresh_prior,
+            setup.x["train"][:n],
+            None if a_train is None else a_train[:n],
+            regularizer=Regularizer(r.kind),
+            budgets=setup.budgets,
+            coef=r.coef,
+            steps=r.realign_steps,
+            schedule_steps=r.realign_schedule_steps,
+            batch_size=r.realign_batch_size,
+            lr=config.optim.lr,
+            map_lr=r.realign_map_lr,
+            mask_lr=r.mask_lr,
+            dual_lr=r.dual_lr,
+            dual_restarts=r.dual_restarts,
+            generator=torch.Generator(device=setup.device).manual_seed(config.seed + step),
+        )
+    model = setup.model
+    for param in (
+        *model.encoder.net[-1].parameters(),
+        *model.decoder.net[0].parameters(),
+        *model.prior.parameters(),
+    ):
+        setup.primal.state.pop(param, None)  # Adam's moments belong to the old coordinates
+    with torch.no_grad():
+        for budget in setup.budgets:
+            getattr(setup.problem, budget.name).multiplier.weight.zero_()
+    record: dict[str, Any] = {
+        "kind": "realign",
+        "step": step,
+        "realign_loss": result.loss,
+        "realign_seconds": round(result.seconds, 2),
+        **{f"realign_expected_edges_{k[-1]}": v for k, v in result.expected_edges.items()},
+    }
+    scores = _evaluate(
+        setup, data, "valid", config.optim.eval_frames, config.seed + step, final=False
+    )
+    record.update(scores["record"])
+    return record
+
+
+def realign_warmup(step: int, realign_at: int | None, warmup_steps: int) -> float:
+    """Learning-rate factor of the update that follows ``step``: it rises linearly from 0 to 1
+    over the ``warmup_steps`` updates after a latent realignment done after step
+    ``realign_at`` (None: none), and is 1 otherwise.
+
+    The realignment re-expresses the encoder's last layer, the decoder's first layer and the
+    whole prior, and restarts their Adam moments; Adam's first steps on fresh moments (or on
+    moments of the old coordinates) move every weight by about the full learning rate and
+    blow the reconstruction up within ten steps at the fast preset's rate."""
+    if realign_at is None or warmup_steps == 0 or step < realign_at:
+        return 1.0
+    return min(1.0, (step + 1 - realign_at) / warmup_steps)
 
 
 def _train_record(step: int, elapsed: float, rollout: Any, setup: _Setup) -> dict[str, Any]:

@@ -25,6 +25,7 @@ The bound follows :func:`linear_bound`: from the maximum number of edges down to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -110,6 +111,9 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         budgets: one :class:`GraphBudget` per constrained graph (``constraint`` only).
         schedule_steps: length S of the linear bound schedule.
         d_x: observation dimension (the penalty is divided by it, as in the reference).
+        objective: the data term, ``(x, a) -> (loss, terms)``; None uses the model's negative
+            ELBO per dimension (``terms``: its reconstruction and KL parts). The latent
+            realignment (:mod:`mechsparse.train.realign`) passes its own.
     """
 
     def __init__(
@@ -122,6 +126,8 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         budgets: tuple[GraphBudget, ...] = (),
         schedule_steps: int = 0,
         d_x: int,
+        objective: Callable[[Tensor, Tensor | None], tuple[Tensor, dict[str, Tensor]]]
+        | None = None,
     ) -> None:
         super().__init__()
         if regularizer is Regularizer.CONSTRAINT and not budgets:
@@ -135,6 +141,7 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
         self.budgets = budgets if regularizer is Regularizer.CONSTRAINT else ()
         self.schedule_steps = int(schedule_steps)
         self.d_x = int(d_x)
+        self.objective = self._negative_elbo if objective is None else objective
         device = next(model.parameters()).device
         for budget in self.budgets:
             setattr(
@@ -172,8 +179,7 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
             a: (B, T, d_a) auxiliary variables or None.
             step: the optimisation step (sets the bound of the schedule).
         """
-        terms = self.model.elbo_terms(x, a)
-        loss = terms.negative_elbo.mean()
+        loss, terms = self.objective(x, a)
         expected = {name: mask.expected_edges() for name, mask in self.masks().items()}
         coef = None
         if self.regularizer is Regularizer.PENALTY:
@@ -186,15 +192,21 @@ class SparsityProblem(cooper.ConstrainedMinimizationProblem):
             violation = (expected[budget.name] - bounds[budget.name]).reshape(1)
             observed[getattr(self, budget.name)] = cooper.ConstraintState(violation=violation)
         misc = {
-            "terms": {
-                "reconstruction": terms.reconstruction.mean().detach(),
-                "kl": terms.kl.mean().detach(),
-            },
+            "terms": terms,
             "expected_edges": {k: v.detach() for k, v in expected.items()},
             "bounds": bounds,
             "penalty_coef": coef,
         }
         return cooper.CMPState(loss=loss, observed_constraints=observed, misc=misc)
+
+    def _negative_elbo(self, x: Tensor, a: Tensor | None) -> tuple[Tensor, dict[str, Tensor]]:
+        """Mean negative ELBO per dimension and its (detached) reconstruction and KL parts."""
+        terms = self.model.elbo_terms(x, a)
+        parts = {
+            "reconstruction": terms.reconstruction.mean().detach(),
+            "kl": terms.kl.mean().detach(),
+        }
+        return terms.negative_elbo.mean(), parts
 
     @torch.no_grad()
     def restart_duals(self, cmp_state: cooper.CMPState) -> None:
@@ -250,17 +262,20 @@ def build_optimizer(
     mask_lr: float | None,
     dual_lr: float,
     decoder_var_lr: float | None = None,
+    map_lr: float | None = None,
 ) -> cooper.optim.CooperOptimizer:
     """The primal Adam and, for the constraint, the dual SGD with ``maximize=True``, wrapped in
     cooper's simultaneous optimizer.
 
-    The edge logits α and the decoder log-variance ℓ get their own parameter groups so that
-    their learning rates can differ from the networks' (None: the same as ``lr``).
+    The edge logits α, the decoder log-variance ℓ and the linear map W of a latent realignment
+    get their own parameter groups so that their learning rates can differ from the networks'
+    (None: the same as ``lr``).
     """
     model = problem.model
     mask_params = [p for mask in problem.masks().values() for p in mask.parameters()]
     var_params = [model.decoder_logvar] if hasattr(model, "decoder_logvar") else []
-    special = {id(p) for p in mask_params + var_params}
+    map_params = [model.map_weight] if hasattr(model, "map_weight") else []
+    special = {id(p) for p in mask_params + var_params + map_params}
     other = [p for p in model.parameters() if p.requires_grad and id(p) not in special]
     groups = [{"params": other, "lr": lr}]
     if var_params:
@@ -269,6 +284,8 @@ def build_optimizer(
         )
     if mask_params:
         groups.append({"params": mask_params, "lr": lr if mask_lr is None else mask_lr})
+    if map_params:
+        groups.append({"params": map_params, "lr": lr if map_lr is None else map_lr})
     primal = torch.optim.Adam(groups)
     if problem.regularizer is Regularizer.CONSTRAINT:
         # One multiplier per budget, in budget order (cooper's dual_parameters() is unordered).
