@@ -27,7 +27,7 @@ from torch.nn import functional as F
 from mechsparse.baselines.base import DataSpec, Method
 from mechsparse.model.autoencoder import GaussianAutoencoder, check_beta
 from mechsparse.model.networks import MLP
-from mechsparse.model.vae import gaussian_kl
+from mechsparse.model.vae import gaussian_kl, gaussian_log_density
 
 __all__ = ["IVAE", "BetaTCVAE", "BetaVAE", "SlowVAE"]
 
@@ -43,11 +43,6 @@ def _autoencoder_sizes(model: Any) -> dict[str, Any]:
         "decoder_depth": model.decoder_depth,
         "decoder_logvar_init": model.decoder_logvar_init,
     }
-
-
-def _gaussian_log_density(z: Tensor, mean: Tensor, variance: Tensor) -> Tensor:
-    """log N(z; mean, variance) element-wise."""
-    return -0.5 * (_LOG_2PI + torch.log(variance) + (z - mean) ** 2 / variance)
 
 
 class BetaVAE(Method, GaussianAutoencoder):
@@ -119,7 +114,7 @@ class BetaTCVAE(BetaVAE):
         log_nm = math.log(max(self.n_train, batch) * batch)
         log_qz = torch.logsumexp(pairwise.sum(-1), dim=2) - log_nm  # (T, B)
         log_prod_qzi = (torch.logsumexp(pairwise, dim=2) - log_nm).sum(-1)  # (T, B)
-        log_qzx = _gaussian_log_density(z_t, mean_t, var_t).sum(-1)  # (T, B)
+        log_qzx = gaussian_log_density(z_t, mean_t, var_t).sum(-1)  # (T, B)
         log_pz = (-0.5 * (_LOG_2PI + z_t**2)).sum(-1)  # (T, B)
 
         def per_example(v: Tensor) -> Tensor:
@@ -242,7 +237,7 @@ class SlowVAE(Method, GaussianAutoencoder):
         sample = self.sample_posterior(mean, var, generator=generator)
         rec = self.reconstruction(x, sample)
         kl_0 = gaussian_kl(mean[:, 0], var[:, 0], torch.zeros(()), torch.ones(())).sum(-1)
-        log_q = _gaussian_log_density(sample[:, 1:], mean[:, 1:], var[:, 1:])
+        log_q = gaussian_log_density(sample[:, 1:], mean[:, 1:], var[:, 1:])
         log_p = math.log(self.rate / 2) - self.rate * (sample[:, 1:] - sample[:, :-1]).abs()
         kl_slow = (log_q - log_p).sum(-1).sum(1)  # (B,)
         n_frames = x.shape[1]

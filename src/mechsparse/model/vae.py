@@ -11,6 +11,7 @@ scalar, i.e. divided by T·d_x, as in the reference (REFERENCE_SPEC §2.5):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +32,10 @@ __all__ = [
     "ELBOTerms",
     "LatentCausalVAE",
     "gaussian_kl",
+    "gaussian_log_density",
 ]
+
+_LOG_2PI = math.log(2.0 * math.pi)
 
 
 @dataclass
@@ -75,6 +79,20 @@ def gaussian_kl(mean_q: Tensor, var_q: Tensor, mean_p: Tensor, var_p: Tensor) ->
     return 0.5 * (
         torch.log(var_p) - torch.log(var_q) + (var_q + (mean_q - mean_p) ** 2) / var_p - 1
     )
+
+
+def gaussian_log_density(value: Tensor, mean: Tensor, variance: Tensor) -> Tensor:
+    """Element-wise log N(value; mean, variance) of diagonal Gaussians, in nats.
+
+    Args:
+        value: the points, any shape broadcastable with the others.
+        mean: μ, same.
+        variance: σ² (> 0), same.
+
+    Returns:
+        −½ (log 2π + log σ² + (value − μ)² / σ²) per element, of the broadcast shape.
+    """
+    return -0.5 * (_LOG_2PI + torch.log(variance) + (value - mean) ** 2 / variance)
 
 
 class LatentCausalVAE(GaussianAutoencoder):

@@ -26,7 +26,6 @@ the diagonal of A diag(v) Aᵀ (v the mean old variances), and training after th
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -35,6 +34,7 @@ from torch import Tensor, nn
 
 from mechsparse.model import LatentCausalVAE, LatentPrior
 from mechsparse.model.autoencoder import POSTERIOR_MIN_VARIANCE
+from mechsparse.model.vae import gaussian_log_density
 from mechsparse.train.evaluate import encode_means
 from mechsparse.train.regularizers import (
     GraphBudget,
@@ -45,13 +45,7 @@ from mechsparse.train.regularizers import (
 
 __all__ = ["LinearRealignment", "RealignResult", "fold_linear_map", "realign_latents"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 _LOSS_TAIL = 100  # steps averaged for the reported loss
-
-
-def _gaussian_log_density(value: Tensor, mean: Tensor, variance: Tensor) -> Tensor:
-    """log N(value; mean, variance), element-wise."""
-    return -0.5 * ((value - mean) ** 2 / variance + torch.log(variance) + _LOG_2PI)
 
 
 class LinearRealignment(nn.Module):
@@ -107,17 +101,17 @@ class LinearRealignment(nn.Module):
         a_t = None if a is None else a.to(z.dtype)
         if prior.n_lags == 1:
             init_mean, init_var = prior.initial()
-            log_p = _gaussian_log_density(z[:, 0], init_mean, init_var).sum(-1)  # (B,)
+            log_p = gaussian_log_density(z[:, 0], init_mean, init_var).sum(-1)  # (B,)
             for t in range(1, n_frames):
                 mean, var = prior.transition(
                     z[:, t - 1], None if a_t is None else a_t[:, t], mask_z, mask_a
                 )
-                log_p = log_p + _gaussian_log_density(z[:, t], mean, var).sum(-1)
+                log_p = log_p + gaussian_log_density(z[:, t], mean, var).sum(-1)
         else:
             log_p = z.new_zeros(batch)
             for t in range(n_frames):
                 mean, var = prior.transition(None, a_t[:, t], None, mask_a)
-                log_p = log_p + _gaussian_log_density(z[:, t], mean, var).sum(-1)
+                log_p = log_p + gaussian_log_density(z[:, t], mean, var).sum(-1)
         log_density = log_p.mean() / (n_frames * self.d_x)
         log_det = torch.linalg.slogdet(self.map_weight)[1] / self.d_x
         loss = -(log_density + log_det)
