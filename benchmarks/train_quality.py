@@ -128,6 +128,18 @@ SUITE = [
         target="≥ 0.9",
     ),
     Entry(
+        "temporal_non_trivial realign_map_search=additive",
+        "temporal_sparsity_non_trivial",
+        {
+            "optim.max_steps": 30_000,
+            "regularizer.realign_at_step": 30_000,
+            "regularizer.realign_map_search": "additive",
+            "regularizer.realign_steps": 4_000,
+        },
+        paper="0.825 (k=50)",
+        target="≥ 0.90",
+    ),
+    Entry(
         "action_trivial penalty",
         "action_sparsity_trivial",
         {"regularizer.kind": "penalty"},

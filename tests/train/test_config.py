@@ -75,6 +75,7 @@ def test_bad_overrides_are_named(overrides, match):
         ({"regularizer.realign_steps": 0}, "regularizer.realign_steps"),
         ({"regularizer.realign_schedule_steps": -1}, "regularizer.realign_schedule_steps"),
         ({"regularizer.realign_map_lr": 0.0}, "regularizer.realign_map_lr"),
+        ({"regularizer.realign_map_search": "pca"}, "regularizer.realign_map_search"),
     ],
 )
 def test_validate_names_the_bad_field(overrides, match):

@@ -243,6 +243,15 @@ def test_regime_shift_trains_on_regimes_and_is_refused_for_actions(tmp_path):
     assert not (tmp_path / "a").exists()  # refused before anything is written
 
 
+def test_additive_realignment_is_refused_for_data_without_sequences(tmp_path):
+    config = tiny(
+        **{"regularizer.realign_at_step": 10, "regularizer.realign_map_search": "additive"}
+    )
+    with pytest.raises(ValueError, match="needs sequences"):
+        train(config, tmp_path / "a", progress=False)
+    assert not (tmp_path / "a").exists()  # refused before anything is written
+
+
 def test_additive_mechanisms_train_and_reload(tmp_path):
     config = tiny(
         **{"data.benchmark": "temporal_sparsity_non_trivial", "model.prior_mechanism": "additive"}

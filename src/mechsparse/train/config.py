@@ -67,6 +67,7 @@ REALIGN_DETAIL_FIELDS = (
     "regularizer.realign_schedule_steps",
     "regularizer.realign_batch_size",
     "regularizer.realign_map_lr",
+    "regularizer.realign_map_search",
     "regularizer.realign_examples",
     "regularizer.realign_warmup_steps",
 )
@@ -234,6 +235,11 @@ class RegularizerConfig:
         realign_batch_size: encoded sequences per minibatch of the realignment.
         realign_map_lr: Adam learning rate of W (the prior's networks use ``optim.lr``, its
             edge logits ``mask_lr``, its multipliers ``dual_lr``).
+        realign_map_search: how W is found: ``joint`` (learned together with the fresh sparse
+            prior) or ``additive`` (first, alone, as the coordinates in which the transitions
+            z_{t-1} -> z_t are best explained by an additive model, then held fixed while the
+            sparse prior is fitted; for sequence data whose mechanisms are sums of one-parent
+            functions, such as temporal_sparsity_non_trivial).
         realign_examples: the realignment encodes at most this many training sequences.
         realign_warmup_steps: after the realignment, the VAE's learning rates rise linearly
             from 0 to their values over this many steps (without it the reconstruction blows
@@ -254,6 +260,7 @@ class RegularizerConfig:
     realign_schedule_steps: int = 2_000
     realign_batch_size: int = 2_048
     realign_map_lr: float = 0.02
+    realign_map_search: str = "joint"
     realign_examples: int = 200_000
     realign_warmup_steps: int = 2_000
 
@@ -454,6 +461,14 @@ class Config:
         for name in ("realign_schedule_steps", "realign_warmup_steps"):
             _check(getattr(r, name) >= 0, f"regularizer.{name}", getattr(r, name), "≥ 0")
         _check(r.realign_map_lr > 0, "regularizer.realign_map_lr", r.realign_map_lr, "> 0")
+        from mechsparse.train.realign import MAP_SEARCHES
+
+        _check(
+            r.realign_map_search in MAP_SEARCHES,
+            "regularizer.realign_map_search",
+            r.realign_map_search,
+            f"one of {', '.join(MAP_SEARCHES)}",
+        )
         if r.mask_lr is not None:
             _check(r.mask_lr > 0, "regularizer.mask_lr", r.mask_lr, "> 0")
         _check(o.lr > 0, "optim.lr", o.lr, "> 0")

@@ -186,6 +186,12 @@ class _Setup:
                 f"regimes); these data have {data.aux_type or 'none'}. Use 'input'."
             )
         if config.method == OWN_METHOD:
+            if r.realign_at_step is not None and r.realign_map_search == "additive" and data.T < 2:
+                raise ValueError(
+                    "regularizer.realign_map_search='additive' searches the coordinates of the "
+                    f"transitions z_(t-1) -> z_t and needs sequences (T >= 2); these data have "
+                    f"T = {data.T}. Use 'joint'."
+                )
             regularizer = Regularizer(r.kind)
             if regularizer is Regularizer.CONSTRAINT:
                 self.budgets = _budgets(config, data, self.d_z)
@@ -509,6 +515,7 @@ def _realign(setup: _Setup, config: Config, data: Benchmark, step: int) -> dict[
             batch_size=r.realign_batch_size,
             lr=config.optim.lr,
             map_lr=r.realign_map_lr,
+            map_search=r.realign_map_search,
             mask_lr=r.mask_lr,
             dual_lr=r.dual_lr,
             dual_restarts=r.dual_restarts,

@@ -22,6 +22,16 @@ training from there.
 
 The posterior of A z is not diagonal: each latent's variance output becomes a constant matched to
 the diagonal of A diag(v) Aᵀ (v the mean old variances), and training after the fold adapts it.
+
+Where the mechanisms of G^z are *additive* in the parents (δ_i(z) = Σ_j f_ij(z_j), the causal
+additive model class; temporal_sparsity_non_trivial is one), a second search is stronger
+(``map_search="additive"``, :func:`additive_basis_map`): a linear mixture of two latents turns a
+sum of one-parent functions into functions of both, so the coordinates in which the transitions
+are best explained by an additive model are the aligned ones. For a given W the additive model's
+best fit in a fixed Fourier basis is a least-squares problem, solved exactly at every step
+("variable projection"), so W is searched alone, against the profile likelihood, without a
+network that must first learn high-frequency mechanisms. The sparse prior and its graph are then
+fitted in the coordinates found, with W held fixed (BENCHMARKS.md, "Latent realignment").
 """
 
 from __future__ import annotations
@@ -43,9 +53,27 @@ from mechsparse.train.regularizers import (
     build_optimizer,
 )
 
-__all__ = ["LinearRealignment", "RealignResult", "fold_linear_map", "realign_latents"]
+__all__ = [
+    "MAP_SEARCHES",
+    "LinearRealignment",
+    "RealignResult",
+    "additive_basis_map",
+    "fold_linear_map",
+    "realign_latents",
+]
 
 _LOSS_TAIL = 100  # steps averaged for the reported loss
+# How W is found: jointly with the sparse prior, or by the additive model's profile likelihood.
+MAP_SEARCHES = ("joint", "additive")
+# The additive search's basis per parent: sin(ν z), cos(ν z) for ν = ν_max/K, 2ν_max/K, …, ν_max
+# (radians per standard deviation of the whitened latent), and z itself; one constant per output.
+_BASIS_FREQUENCIES = 24
+_BASIS_MAX_FREQUENCY = 5.0
+_BASIS_RIDGE = 1e-3  # ridge on the normalised Gram matrix, for a well-posed solve
+_SEARCH_STEPS = 300
+_SEARCH_BATCH = 4_096  # transitions per minibatch of the search
+_SEARCH_LR = 0.01
+_SEARCH_EVAL_EVERY = 50
 
 
 class LinearRealignment(nn.Module):
@@ -60,22 +88,34 @@ class LinearRealignment(nn.Module):
         center: m, shape ``(d_z,)``.
         scale: s, shape ``(d_z,)``, every entry > 0.
         d_x: observation dimension (the objective is per observed dimension, as the VAE's).
+        initial_map: W found beforehand (:func:`additive_basis_map`), shape ``(d_z, d_z)``,
+            then held fixed; None: W starts at the identity and is learned.
 
     Attributes:
-        map_weight: W, shape ``(d_z, d_z)``, initialised to the identity.
+        map_weight: W, shape ``(d_z, d_z)``.
         beta: 1: the objective is the prior's term alone, so a penalty is not reweighted.
     """
 
     beta = 1.0
 
-    def __init__(self, prior: LatentPrior, center: Tensor, scale: Tensor, d_x: int) -> None:
+    def __init__(
+        self,
+        prior: LatentPrior,
+        center: Tensor,
+        scale: Tensor,
+        d_x: int,
+        initial_map: Tensor | None = None,
+    ) -> None:
         super().__init__()
         self.prior = prior
         self.d_x = int(d_x)
         d_z = prior.d_z
         self.register_buffer("center", center.detach().clone())
         self.register_buffer("scale", scale.detach().clone())
-        self.map_weight = nn.Parameter(torch.eye(d_z, dtype=center.dtype, device=center.device))
+        if initial_map is None:
+            self.map_weight = nn.Parameter(torch.eye(d_z, dtype=center.dtype, device=center.device))
+        else:  # a map found beforehand is held fixed
+            self.map_weight = nn.Parameter(initial_map.detach().clone(), requires_grad=False)
 
     def affine_map(self) -> tuple[Tensor, Tensor]:
         """``(A, c)`` with z' = A μ + c: A of shape ``(d_z, d_z)``, c of shape ``(d_z,)``."""
@@ -118,6 +158,117 @@ class LinearRealignment(nn.Module):
         return loss, {"log_density": log_density.detach(), "log_det": log_det.detach()}
 
 
+def _basis(values: Tensor, frequencies: Tensor) -> Tensor:
+    """The additive basis of each variable: ``(m, d)`` → ``(m, d·(2K + 1))`` with, per variable
+    u_j, the columns sin(ν_k u_j), cos(ν_k u_j) (k = 1..K) and u_j."""
+    angle = values[:, :, None] * frequencies  # (m, d, K)
+    return torch.cat([torch.sin(angle), torch.cos(angle), values[:, :, None]], -1).flatten(1)
+
+
+def additive_profile_nll(map_weight: Tensor, latents: Tensor, aux: Tensor | None) -> Tensor:
+    """Negative profile log-likelihood of W under an additive transition model, per sequence.
+
+    With v_t = W u_t, each latent's transition is modelled as v_t,i = c_i + Σ_j f_ij(v_{t−1,j})
+    + Σ_m g_im(a_t,m) + ε, every f and g in the fixed basis of :func:`_basis`, ε ~ N(0, r_i), and
+    v_0 ~ N(m, diag(s²)). The coefficients, r, m and s that maximise the likelihood are solved in
+    closed form (ridge least squares on the minibatch), so what is returned depends on W alone:
+
+        (T − 1)/2 · Σ_i log r_i + 1/2 · Σ_i log s_i² − T · log|det W|  (+ constants).
+
+    Args:
+        map_weight: W, shape ``(d_z, d_z)``.
+        latents: u, shape ``(B, T, d_z)``, T ≥ 2.
+        aux: a, shape ``(B, T, d_a)`` (standardised), or None.
+
+    Returns:
+        The scalar negative profile log-likelihood.
+    """
+    frequencies = torch.linspace(
+        _BASIS_MAX_FREQUENCY / _BASIS_FREQUENCIES,
+        _BASIS_MAX_FREQUENCY,
+        _BASIS_FREQUENCIES,
+        dtype=latents.dtype,
+        device=latents.device,
+    )
+    v = latents @ map_weight.T  # (B, T, d_z)
+    n_frames, d_z = v.shape[1:]
+    previous = v[:, :-1].reshape(-1, d_z)
+    target = v[:, 1:].reshape(-1, d_z)
+    columns = [_basis(previous, frequencies), previous.new_ones(previous.shape[0], 1)]
+    if aux is not None:
+        columns.append(_basis(aux[:, 1:].reshape(-1, aux.shape[-1]), frequencies))
+    features = torch.cat(columns, 1)  # (m, p)
+    m, p = features.shape  # transitions, basis columns
+    gram = features.T @ features / m + _BASIS_RIDGE * torch.eye(p, dtype=v.dtype, device=v.device)
+    coefficients = torch.linalg.solve(gram, features.T @ target / m)  # (p, d_z)
+    residual = (target - features @ coefficients).pow(2).mean(0)  # r, (d_z,)
+    log_det = torch.linalg.slogdet(map_weight)[1]
+    return (
+        0.5 * (n_frames - 1) * torch.log(residual).sum()
+        + 0.5 * torch.log(v[:, 0].var(0)).sum()
+        - n_frames * log_det
+    )
+
+
+def additive_basis_map(
+    latents: Tensor, aux: Tensor | None, *, generator: torch.Generator
+) -> Tensor:
+    """The linear map W under which the transitions are best explained by an additive model.
+
+    The latents are first whitened on their first frame (W starts at that symmetric whitening,
+    the nearest decorrelated coordinates to the run's own), then W is searched by Adam on
+    :func:`additive_profile_nll` over minibatches of 4,096 transitions for 300 steps, its rows
+    renormalised after each step (the objective does not depend on their scale). The W with the
+    lowest objective on a fixed evaluation subset (every 50 steps) is returned.
+
+    Args:
+        latents: standardised posterior means u, shape ``(n, T, d_z)``, T ≥ 2.
+        aux: auxiliary variables, shape ``(n, T, d_a)``, or None.
+        generator: draws the minibatches.
+
+    Returns:
+        W, shape ``(d_z, d_z)``, applied as W u.
+    """
+    n, n_frames, d_z = latents.shape
+    if n_frames < 2:
+        raise ValueError(
+            "map_search='additive' searches the coordinates of the transitions z_{t-1} -> z_t and "
+            f"needs sequences of at least 2 frames; these have T = {n_frames}."
+        )
+    first = latents[:, 0] - latents[:, 0].mean(0)
+    covariance = first.T @ first / (n - 1)
+    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
+    whitening = eigenvectors @ torch.diag(eigenvalues.clamp_min(1e-8).rsqrt()) @ eigenvectors.T
+    if aux is not None:
+        flat = aux.reshape(-1, aux.shape[-1])
+        aux = (aux - flat.mean(0)) / flat.std(0).clamp_min(1e-6)
+    weight = torch.eye(d_z, dtype=latents.dtype, device=latents.device, requires_grad=True)
+    optimizer = torch.optim.Adam([weight], lr=_SEARCH_LR)
+    per_batch = max(1, _SEARCH_BATCH // (n_frames - 1))
+    held_out = torch.arange(min(n, 2 * per_batch), device=latents.device)
+
+    def nll(idx: Tensor, w: Tensor) -> Tensor:
+        return additive_profile_nll(w @ whitening, latents[idx], None if aux is None else aux[idx])
+
+    best, best_value = weight.detach().clone(), float("inf")
+    for step in range(_SEARCH_STEPS + 1):
+        if step % _SEARCH_EVAL_EVERY == 0:
+            with torch.no_grad():
+                value = float(nll(held_out, weight))
+            if value < best_value:
+                best, best_value = weight.detach().clone(), value
+        if step == _SEARCH_STEPS:
+            break
+        idx = torch.randint(n, (per_batch,), generator=generator, device=latents.device)
+        loss = nll(idx, weight)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            weight /= weight.norm(dim=1, keepdim=True)
+    return best @ whitening
+
+
 @dataclass(frozen=True)
 class RealignResult:
     """Outcome of :func:`realign_latents`.
@@ -155,6 +306,7 @@ def realign_latents(
     dual_lr: float,
     dual_restarts: bool,
     generator: torch.Generator,
+    map_search: str = "joint",
 ) -> RealignResult:
     """Learn W and a fresh prior on the encoded ``x`` (see the module docstring), then fold
     them into ``model`` (:func:`fold_linear_map`; the model's prior takes the fresh prior's
@@ -174,16 +326,24 @@ def realign_latents(
             edge logits (None: ``lr``); ``dual_lr`` that of the multipliers.
         dual_restarts: reset a multiplier to 0 whenever its constraint holds.
         generator: draws the minibatches (mask noise uses torch's global generator, as the VAE).
+        map_search: ``"joint"``: W starts at the identity and is learned with the prior;
+            ``"additive"``: W is found first by :func:`additive_basis_map` (sequences only) and
+            held fixed while the prior and its graph are fitted.
 
     Returns:
         The :class:`RealignResult`.
     """
+    if map_search not in MAP_SEARCHES:
+        raise ValueError(f"unknown map_search {map_search!r}; expected one of {MAP_SEARCHES}")
     start = time.perf_counter()
     means = torch.as_tensor(encode_means(model, x, 8192), device=x.device)  # (n, T, d_z)
     flat = means.reshape(-1, means.shape[-1])
-    realignment = LinearRealignment(
-        fresh_prior, flat.mean(0), flat.std(0).clamp_min(1e-6), model.d_x
-    ).to(x.device)
+    center, scale = flat.mean(0), flat.std(0).clamp_min(1e-6)
+    initial_map = None
+    if map_search == "additive":
+        aux = None if a is None else a.to(means.dtype)
+        initial_map = additive_basis_map((means - center) / scale, aux, generator=generator)
+    realignment = LinearRealignment(fresh_prior, center, scale, model.d_x, initial_map).to(x.device)
     problem = SparsityProblem(
         realignment,
         regularizer,
