@@ -245,7 +245,7 @@ def additive_basis_map(
     weight = torch.eye(d_z, dtype=latents.dtype, device=latents.device, requires_grad=True)
     optimizer = torch.optim.Adam([weight], lr=_SEARCH_LR)
     per_batch = max(1, _SEARCH_BATCH // (n_frames - 1))
-    held_out = torch.arange(min(n, 2 * per_batch), device=latents.device)
+    evaluation = torch.arange(min(n, 2 * per_batch), device=latents.device)  # fixed subset
 
     def nll(idx: Tensor, w: Tensor) -> Tensor:
         return additive_profile_nll(w @ whitening, latents[idx], None if aux is None else aux[idx])
@@ -254,7 +254,7 @@ def additive_basis_map(
     for step in range(_SEARCH_STEPS + 1):
         if step % _SEARCH_EVAL_EVERY == 0:
             with torch.no_grad():
-                value = float(nll(held_out, weight))
+                value = float(nll(evaluation, weight))
             if value < best_value:
                 best, best_value = weight.detach().clone(), value
         if step == _SEARCH_STEPS:
