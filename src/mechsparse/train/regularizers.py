@@ -268,13 +268,14 @@ def build_optimizer(
     cooper's simultaneous optimizer.
 
     The edge logits α, the decoder log-variance ℓ and the linear map W of a latent realignment
-    get their own parameter groups so that their learning rates can differ from the networks'
+    (when it is learned, not held fixed) get their own parameter groups so that their learning rates can differ from the networks'
     (None: the same as ``lr``).
     """
     model = problem.model
     mask_params = [p for mask in problem.masks().values() for p in mask.parameters()]
     var_params = [model.decoder_logvar] if hasattr(model, "decoder_logvar") else []
-    map_params = [model.map_weight] if hasattr(model, "map_weight") else []
+    map_weight = getattr(model, "map_weight", None)
+    map_params = [map_weight] if map_weight is not None and map_weight.requires_grad else []
     special = {id(p) for p in mask_params + var_params + map_params}
     other = [p for p in model.parameters() if p.requires_grad and id(p) not in special]
     groups = [{"params": other, "lr": lr}]
